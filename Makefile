@@ -1,0 +1,36 @@
+# One command each: `make lab` opens the book, `make test` runs every test, `make book` builds the site.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup lab test test-fast book bench browser clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test,book]'
+	touch $(STAMP)
+
+lab: setup
+	$(BIN)/jupyter lab notebooks/
+
+browser:
+	@sh scripts/ensure-chromium.sh
+
+test: setup browser
+	$(BIN)/python -m pytest -n 2 -q
+
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not slow"
+
+book: setup
+	$(BIN)/python -m gosched_book.site build
+
+bench: setup
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf _build .pytest_cache

@@ -1,0 +1,68 @@
+"""Benchmarks; prints medians. Run with `make bench` or `python benchmarks/run.py [core|views|all]`."""
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def median_ms(fn, repeat: int = 30, warmup: int = 2) -> float:
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(samples)
+
+
+def bench_core() -> None:
+    from unicorn import UC_ARCH_X86, UC_MODE_64, Uc
+    from unicorn import x86_const as X
+
+    from gosched_book.asm.link import link
+    from gosched_book.asm.parse import parse
+    from gosched_book.machine import _new_uc, run_world
+    from gosched_book.presets import PRESETS
+    from gosched_book.routines import FILES, WORLD_FILE, CODE_BASE, source
+    from gosched_book.world import DATA_SYMBOLS, Scenario, build
+
+    files = list(dict.fromkeys(FILES.values())) + [WORLD_FILE]
+    srcs = [(f, source(f)) for f in files]
+    asm = median_ms(lambda: link([parse(s, f) for f, s in srcs], CODE_BASE, dict(DATA_SYMBOLS)))
+    print(f"assemble all listings (parse+encode+link, uncached): {asm:.2f} ms")
+    print(f"{'preset':<34}{'steps':>6}{'trace ms':>10}{'bare ms':>9}{'ratio':>7}")
+    for routine, presets in PRESETS.items():
+        for preset in presets:
+            sc = Scenario(routine, preset)
+            world = build(sc)
+            t = run_world(world)
+            traced = median_ms(lambda: run_world(build(sc)))
+            n = len(t.steps)
+
+            def bare():
+                uc = _new_uc(world)
+                try:
+                    uc.emu_start(world.entry, 0, count=n)
+                except Exception:
+                    pass
+
+            b = median_ms(bare)
+            print(f"{routine + '/' + preset:<34}{n:>6}{traced:>10.2f}{b:>9.3f}{traced / b:>7.1f}")
+
+
+if __name__ == "__main__":
+    which = sys.argv[1] if len(sys.argv) > 1 else "all"
+    if which in ("core", "all"):
+        bench_core()
+    if which in ("views", "all"):
+        try:
+            from views_bench import bench_views
+        except ImportError:
+            sys.path.insert(0, str(Path(__file__).parent))
+            from views_bench import bench_views
+        bench_views()

@@ -1,0 +1,35 @@
+"""The Plan 9 amd64 mnemonics this assembler knows, with their operand shapes."""
+from __future__ import annotations
+
+# mnemonic -> (operand count, what the operands are, for error messages)
+MNEMONICS: dict[str, tuple[int, str]] = {
+    "MOVQ": (2, "source, destination"),
+    "MOVL": (2, "source, destination"),
+    "LEAQ": (2, "memory operand, destination register"),
+    "ADDQ": (2, "source, destination"),
+    "SUBQ": (2, "source, destination"),
+    "ANDQ": (2, "source, destination"),
+    "ORQ": (2, "source, destination"),
+    "XORQ": (2, "source, destination"),
+    "CMPQ": (2, "left, right (compared in source order)"),
+    "TESTQ": (2, "source, destination"),
+    "PUSHQ": (1, "register or $constant"),
+    "POPQ": (1, "register"),
+    "CALL": (1, "target: register, symbol(SB) or memory"),
+    "JMP": (1, "target: label, register, symbol(SB) or N(PC)"),
+    "RET": (0, ""),
+    "INT": (1, "$vector"),
+}
+
+# Conditional jumps: Plan 9 name -> Intel condition suffix.
+CONDITIONS = {
+    "JEQ": "E", "JE": "E", "JZ": "E",
+    "JNE": "NE", "JNZ": "NE",
+    "JLT": "L", "JGE": "GE", "JGT": "G", "JLE": "LE",
+    "JCS": "B", "JLO": "B", "JCC": "AE", "JHS": "AE",
+    "JHI": "A", "JLS": "BE",
+}
+for _j in CONDITIONS:
+    MNEMONICS[_j] = (1, "target: label, symbol(SB) or N(PC)")
+
+BRANCHES = frozenset({"JMP", "CALL", *CONDITIONS})

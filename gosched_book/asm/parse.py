@@ -1,0 +1,381 @@
+"""Plan 9 listing text -> Program. Every error carries line and column."""
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+from ..errors import AsmError, SourceLocation
+from ..layout import go_asm_symbols
+from .program import (
+    REGISTERS, AddrOf, Function, Imm, Instruction, Label, LabelRef, Mem, Operand,
+    PCRel, Program, Reg, SymRef, TLSBase,
+)
+from .mnemonics import MNEMONICS
+
+_TOKEN = re.compile(
+    r"""
+    (?P<ws>\s+)
+  | (?P<num>0[xX][0-9a-fA-F]+|\d+)
+  | (?P<ident>[A-Za-z_\u00b7][\w\u00b7./]*(?:<[A-Za-z0-9]*>)?)
+  | (?P<punct>[$(),+\-*:|])
+    """,
+    re.VERBOSE,
+)
+_PSEUDO = ("SB", "FP", "PC")
+_TEXT_FLAGS = ("NOSPLIT", "NOFRAME", "TOPFRAME", "WRAPPER", "NEEDCTXT", "DUPOK")
+
+
+@dataclass(frozen=True)
+class Tok:
+    kind: str  # num, ident, punct, end
+    text: str
+    col: int  # 1-based
+
+
+class _Fail(Exception):
+    def __init__(self, message: str, col: int):
+        self.message, self.col = message, col
+
+
+def _lex(code: str) -> list[Tok]:
+    out, pos = [], 0
+    while pos < len(code):
+        m = _TOKEN.match(code, pos)
+        if not m:
+            raise _Fail(f"unexpected character {code[pos]!r}", pos + 1)
+        if m.lastgroup != "ws":
+            out.append(Tok(m.lastgroup, m.group(), pos + 1))
+        pos = m.end()
+    out.append(Tok("end", "", len(code) + 1))
+    return out
+
+
+def _number(tok: "Tok") -> int:
+    """A Plan 9 integer literal: 0x hex, leading-0 octal, or decimal."""
+    t = tok.text
+    try:
+        if t[:2] in ("0x", "0X"):
+            return int(t, 16)
+        if len(t) > 1 and t[0] == "0":
+            return int(t, 8)
+        return int(t, 10)
+    except ValueError:
+        raise _Fail(f"bad number {t!r}", tok.col) from None
+
+
+def _nearest(word: str, choices) -> str:
+    best = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
+    return f"; did you mean {best[0]}?" if best else ""
+
+
+class _Operand:
+    """Recursive descent over one operand's tokens."""
+
+    def __init__(self, toks: list[Tok], consts: dict[str, int]):
+        self.toks, self.i, self.consts = toks, 0, consts
+
+    @property
+    def tok(self) -> Tok:
+        return self.toks[self.i]
+
+    def take(self, text: str | None = None, kind: str | None = None) -> Tok | None:
+        t = self.tok
+        if (text is None or t.text == text) and (kind is None or t.kind == kind) and t.kind != "end":
+            self.i += 1
+            return t
+        return None
+
+    def expect(self, text: str, what: str) -> Tok:
+        t = self.take(text)
+        if t is None:
+            raise _Fail(f"expected {what}, found {self.tok.text or 'end of operand'!r}", self.tok.col)
+        return t
+
+    def parse(self) -> Operand:
+        start = self.tok
+        if start.kind == "end":
+            raise _Fail("missing operand", start.col)
+        depth = 0
+        for t in self.toks:
+            depth += (t.text == "(") - (t.text == ")")
+            if depth < 0 or (t.kind == "end" and depth):
+                shown = "".join(x.text for x in self.toks)
+                raise _Fail(
+                    f"malformed operand {shown!r}: unbalanced parentheses; expected a register, "
+                    "$constant or memory operand like 0(DX)", start.col)
+        op = self._operand(start.col)
+        if self.tok.kind != "end":
+            raise _Fail(
+                f"unexpected {self.tok.text!r} after operand; expected a register, "
+                "$constant or memory operand like 8(SP)",
+                self.tok.col,
+            )
+        return op
+
+    def _operand(self, col: int) -> Operand:
+        if self.take("$"):
+            t = self.tok
+            if t.kind == "ident" and t.text not in self.consts and self._looks_symbolic():
+                name, off, pseudo, _ = self._symbolic()
+                if pseudo != "SB":
+                    raise _Fail("expected $symbol(SB)", t.col)
+                return AddrOf(name, off, col)
+            return Imm(self._expr(), col)
+        t = self.tok
+        if t.kind == "ident" and t.text in REGISTERS and self.toks[self.i + 1].text != "(":
+            self.i += 1
+            return Reg(t.text, col)
+        if t.kind == "ident" and t.text == "TLS":
+            self.i += 1
+            return TLSBase(col)
+        if t.kind == "ident" and t.text == "g" and self.toks[self.i + 1].text == "(":
+            self.i += 1
+            self.expect("(", "'('")
+            r = self._register()
+            self.expect(")", "')'")
+            return Mem(None, -8, tls=True, col=col)  # g(r): the linker drops r, uses FS:-8
+        if t.kind == "ident" and self.toks[self.i + 1].kind == "end" and t.text not in self.consts:
+            self.i += 1
+            return LabelRef(t.text, col)
+        if t.kind == "ident" and t.text not in self.consts and self._looks_symbolic():
+            name, off, pseudo, name_col = self._symbolic()
+            if pseudo == "SB":
+                return SymRef(name, off, col)
+            if pseudo == "FP":
+                return Mem("SP", off, fp_name=name, col=col)
+            raise _Fail("N(PC) takes a number, not a name", name_col)
+        return self._memory(col)
+
+    def _looks_symbolic(self) -> bool:
+        # name[+-off](SB|FP|PC)
+        j = self.i + 1
+        if self.toks[j].text in ("+", "-") and self.toks[j].kind == "punct":
+            j += 2
+        return (
+            self.toks[j].text == "("
+            and self.toks[j + 1].text in _PSEUDO
+            and self.toks[j + 2].text == ")"
+        )
+
+    def _symbolic(self) -> tuple[str, int, str, int]:
+        t = self.take(kind="ident")
+        off = 0
+        if self.tok.text in ("+", "-") and self.tok.kind == "punct":
+            sign = -1 if self.take().text == "-" else 1
+            n = self.tok
+            if n.kind == "num":
+                off = sign * _number(n)
+            elif n.kind == "ident" and n.text in self.consts:
+                off = sign * self.consts[n.text]
+            else:
+                raise _Fail("expected a number or go_asm.h symbol after the sign", n.col)
+            self.i += 1
+        self.expect("(", "'('")
+        pseudo = self.take(kind="ident")
+        if pseudo is None or pseudo.text not in _PSEUDO:
+            raise _Fail("expected SB, FP or PC", (pseudo or self.tok).col)
+        self.expect(")", "')'")
+        return t.text, off, pseudo.text, t.col
+
+    def _memory(self, col: int) -> Operand:
+        disp = 0
+        nxt = self.toks[self.i + 1] if self.tok.text == "(" else None
+        is_base = nxt is not None and (nxt.text in REGISTERS or nxt.text in _PSEUDO)
+        if not is_base:
+            disp = self._expr()
+        if self.tok.text != "(":
+            raise _Fail(
+                "malformed operand: expected a register, $constant, label or memory operand like 8(SP)",
+                col,
+            )
+        self.take("(")
+        if self.tok.text in _PSEUDO:
+            p = self.take()
+            self.expect(")", "')'")
+            if p.text == "PC":
+                return PCRel(disp, col)
+            if p.text == "FP":
+                raise _Fail(f"an FP reference needs a name, like arg+{disp}(FP)", col)
+            raise _Fail("an SB reference needs a symbol name, like runtime·abort(SB)", col)
+        base = self._register()
+        self.expect(")", "')' after the base register")
+        index, scale = None, 1
+        if self.take("("):
+            index = self._register()
+            self.expect("*", "'*' and a scale")
+            s = self.take(kind="num")
+            if s is None or _number(s) not in (1, 2, 4, 8):
+                raise _Fail("scale must be 1, 2, 4 or 8", self.tok.col)
+            scale = _number(s)
+            self.expect(")", "')'")
+        return Mem(base, disp, index, scale, col=col)
+
+    def _register(self) -> str:
+        t = self.tok
+        if t.kind == "ident" and t.text in REGISTERS:
+            self.i += 1
+            return t.text
+        hint = _nearest(t.text, REGISTERS) if t.kind == "ident" else ""
+        raise _Fail(f"expected a register such as AX or R14, found {t.text or 'nothing'!r}{hint}", t.col)
+
+    def _expr(self) -> int:
+        val = self._term()
+        while self.tok.text in ("+", "-") and self.tok.kind == "punct":
+            sign = -1 if self.take().text == "-" else 1
+            val += sign * self._term()
+        return val
+
+    def _term(self) -> int:
+        t = self.tok
+        if self.take("-"):
+            return -self._term()
+        if self.take("+"):
+            return self._term()
+        if t.kind == "num":
+            self.i += 1
+            return _number(t)
+        if t.kind == "ident":
+            self.i += 1
+            if t.text in self.consts:
+                return self.consts[t.text]
+            if re.fullmatch(r"R\d+|[A-Z]{2}", t.text):
+                raise _Fail(f"expected a register such as AX or R14, found {t.text!r}"
+                            f"{_nearest(t.text, REGISTERS)}", t.col)
+            raise _Fail(f"unknown symbol {t.text!r}{_nearest(t.text, self.consts)}", t.col)
+        if self.take("("):
+            v = self._expr()
+            self.expect(")", "')'")
+            return v
+        raise _Fail(
+            f"expected a number or go_asm.h symbol, found {t.text or 'end of operand'!r}", t.col
+        )
+
+
+def _split_operands(toks: list[Tok]) -> list[list[Tok]]:
+    groups: list[list[Tok]] = [[]]
+    depth = 0
+    for t in toks[:-1]:
+        if t.text == "(":
+            depth += 1
+        elif t.text == ")":
+            depth -= 1
+        if t.text == "," and depth <= 0:
+            groups.append([])
+        else:
+            groups[-1].append(t)
+    end = toks[-1]
+    return [g + [Tok("end", "", (g[-1].col + len(g[-1].text)) if g else end.col)] for g in groups]
+
+
+def _parse_text(toks: list[Tok], loc_col) -> tuple[str, str, tuple[str, ...], int, int]:
+    groups = _split_operands(toks[1:])
+    if len(groups) not in (2, 3):
+        raise _Fail("TEXT needs: TEXT name(SB), FLAGS, $frame-args", toks[0].col)
+    sym = groups[0]
+    if len(sym) < 5 or sym[0].kind != "ident" or [t.text for t in sym[1:4]] != ["(", "SB", ")"]:
+        raise _Fail("expected the function name as name(SB)", sym[0].col)
+    name, abi = sym[0].text, "ABI0"
+    m = re.fullmatch(r"(.*)<(ABI\w+)>", name)
+    if m:
+        name, abi = m.group(1), m.group(2)
+    flags: tuple[str, ...] = ()
+    if len(groups) == 3:
+        flags = tuple(t.text for t in groups[1] if t.kind == "ident")
+        for t in groups[1]:
+            if t.kind == "ident" and t.text not in _TEXT_FLAGS:
+                raise _Fail(f"unknown TEXT flag {t.text!r}{_nearest(t.text, _TEXT_FLAGS)}", t.col)
+    fr = groups[-1]
+    texts = [t.text for t in fr[:-1]]
+    if not texts or texts[0] != "$" or len(texts) not in (2, 4) or (len(texts) == 4 and texts[2] != "-"):
+        raise _Fail("expected the frame as $frame or $frame-args", fr[0].col)
+    if fr[1].kind != "num" or (len(texts) == 4 and fr[3].kind != "num"):
+        raise _Fail("expected the frame as $frame or $frame-args", fr[0].col)
+    frame = _number(fr[1])
+    args = _number(fr[3]) if len(texts) == 4 else 0
+    return name, abi, flags, frame, args
+
+
+def parse(source: str, file: str = "<listing>", first_line: int = 1) -> Program:
+    """Parse a listing. Raises AsmError with every problem found, the first in front.
+
+    `first_line` numbers the listing's lines when it is cut out of a larger text.
+    """
+    consts = go_asm_symbols()
+    errors: list[AsmError] = []
+    functions: list[Function] = []
+    cur: dict | None = None
+
+    def close() -> None:
+        if cur is None:
+            return
+        labels = {x.name for x in cur["body"] if isinstance(x, Label)}
+        for ins in cur["body"]:
+            if isinstance(ins, Instruction):
+                for op in ins.operands:
+                    if isinstance(op, LabelRef) and op.name not in labels:
+                        errors.append(AsmError(
+                            f"label {op.name!r} is not defined in {cur['name']}",
+                            _loc(file, ins.loc.line, op.col, ins.loc.text),
+                        ))
+        functions.append(Function(body=tuple(cur["body"]), **{k: v for k, v in cur.items() if k != "body"}))
+
+    for n, line in enumerate(source.splitlines(), first_line):
+        code, _, comment = line.partition("//")
+        try:
+            toks = _lex(code)
+            if toks[0].kind == "end":
+                continue
+            if toks[0].text.startswith("#"):
+                continue
+            label = None
+            if toks[0].kind == "ident" and toks[1].text == ":":
+                label = Label(toks[0].text, _loc(file, n, toks[0].col, line))
+                toks = toks[2:]
+            if label:
+                if cur is None:
+                    raise _Fail("label outside any TEXT block", label.loc.column)
+                if any(isinstance(x, Label) and x.name == label.name for x in cur["body"]):
+                    raise _Fail(f"label {label.name!r} defined twice", label.loc.column)
+                cur["body"].append(label)
+            if toks[0].kind == "end":
+                continue
+            head = toks[0]
+            if head.kind != "ident":
+                raise _Fail("expected an instruction mnemonic", head.col)
+            if head.text == "TEXT":
+                close()
+                name, abi, flags, frame, args = _parse_text(toks, head.col)
+                cur = dict(name=name, abi=abi, flags=flags, frame=frame, argsize=args,
+                           loc=_loc(file, n, head.col, line), body=[])
+                continue
+            if cur is None:
+                raise _Fail("instruction outside any TEXT block", head.col)
+            cur["body"].append(_instruction(toks, file, n, line, comment.strip(), consts))
+        except _Fail as f:
+            errors.append(AsmError(f.message, _loc(file, n, f.col, line)))
+    close()
+    if errors:
+        raise AsmError(errors[0].message, errors[0].loc, tuple(errors[1:]))
+    return Program(file, source, tuple(functions))
+
+
+def _loc(file: str, line: int, col: int, text: str) -> SourceLocation:
+    return SourceLocation(file, line, col, text)
+
+
+def _instruction(toks, file, n, line, comment, consts) -> Instruction:
+    head = toks[0]
+    loc = _loc(file, n, head.col, line)
+    text = line.split("//", 1)[0][head.col - 1:].strip()
+    if head.text == "get_tls":
+        rest = [t.text for t in toks[1:-1]]
+        if len(rest) != 3 or rest[0] != "(" or rest[2] != ")" or rest[1] not in REGISTERS:
+            raise _Fail("get_tls takes one register: get_tls(CX)", head.col)
+        return Instruction("MOVQ", (TLSBase(toks[1].col), Reg(rest[1], toks[2].col)), loc,
+                           comment, macro=f"get_tls({rest[1]})", text=text)
+    if head.text not in MNEMONICS:
+        raise _Fail(f"unknown instruction {head.text!r}{_nearest(head.text, MNEMONICS)}", head.col)
+    groups = _split_operands(toks[1:]) if toks[1].kind != "end" else []
+    ops = tuple(_Operand(g, consts).parse() for g in groups)
+    return Instruction(head.text, ops, loc, comment, text=text)

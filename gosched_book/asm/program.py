@@ -1,0 +1,126 @@
+"""The parsed form of a Plan 9 listing: operands, instructions, functions."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+from ..errors import SourceLocation
+
+# Plan 9 names of the amd64 general registers.
+REGISTERS = (
+    "AX", "CX", "DX", "BX", "SP", "BP", "SI", "DI",
+    "R8", "R9", "R10", "R11", "R12", "R13", "R14", "R15",
+)
+
+
+@dataclass(frozen=True)
+class Reg:
+    name: str
+    col: int = 0
+
+
+@dataclass(frozen=True)
+class Imm:
+    value: int
+    col: int = 0
+
+
+@dataclass(frozen=True)
+class AddrOf:
+    """`$sym(SB)`: the address of a symbol."""
+
+    symbol: str
+    offset: int = 0
+    col: int = 0
+
+
+@dataclass(frozen=True)
+class Mem:
+    """`disp(base)(index*scale)`; `tls` marks `g(r)`, the FS-relative current-g slot."""
+
+    base: str | None
+    disp: int = 0
+    index: str | None = None
+    scale: int = 1
+    tls: bool = False
+    fp_name: str | None = None  # set for name+off(FP)
+    col: int = 0
+
+
+@dataclass(frozen=True)
+class SymRef:
+    """`sym+off(SB)`."""
+
+    symbol: str
+    offset: int = 0
+    col: int = 0
+
+
+@dataclass(frozen=True)
+class LabelRef:
+    name: str
+    col: int = 0
+
+
+@dataclass(frozen=True)
+class PCRel:
+    """`N(PC)`: N instructions from this one."""
+
+    n: int
+    col: int = 0
+
+
+@dataclass(frozen=True)
+class TLSBase:
+    """The pseudo-register TLS in `MOVQ TLS, r` (what `get_tls(r)` expands to)."""
+
+    col: int = 0
+
+
+Operand = Union[Reg, Imm, AddrOf, Mem, SymRef, LabelRef, PCRel, TLSBase]
+
+
+@dataclass(frozen=True)
+class Instruction:
+    mnemonic: str
+    operands: tuple[Operand, ...]
+    loc: SourceLocation
+    comment: str = ""
+    macro: str = ""  # e.g. "get_tls(CX)" when expanded from a macro
+    text: str = ""  # the Plan 9 text as written, without label or comment
+
+
+@dataclass(frozen=True)
+class Label:
+    name: str
+    loc: SourceLocation
+
+
+@dataclass(frozen=True)
+class Function:
+    """One TEXT block."""
+
+    name: str  # e.g. runtime·mcall, gogo<>
+    abi: str  # ABI0 or ABIInternal
+    flags: tuple[str, ...]
+    frame: int
+    argsize: int
+    loc: SourceLocation
+    body: tuple[Instruction | Label, ...] = field(default=())
+
+    @property
+    def instructions(self) -> tuple[Instruction, ...]:
+        return tuple(x for x in self.body if isinstance(x, Instruction))
+
+
+@dataclass(frozen=True)
+class Program:
+    file: str
+    source: str
+    functions: tuple[Function, ...]
+
+    def function(self, name: str) -> Function:
+        for f in self.functions:
+            if f.name == name:
+                return f
+        raise KeyError(name)

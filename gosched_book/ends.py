@@ -1,0 +1,37 @@
+"""One Chinese line per way a run can end."""
+from __future__ import annotations
+
+from .symbols import Symbolizer
+
+EVENTS = {
+    "badmcall": "badmcall：在 g0 上调用了 mcall（runtime: mcall called on m->g0 stack）",
+    "badmcall2": "badmcall2：fn 返回了（runtime: mcall function returned）",
+    "badsystemstack": "badsystemstack：fatal: systemstack called from unexpected goroutine",
+    "abort": "abort (INT $3)：进程收到 SIGTRAP 而终止",
+    "mexit": "回到 mstart0，调用 mexit 终止线程",
+    "goexit": "goroutine 的最外层函数返回，进入 goexit",
+}
+_ACCESS = {"read": "读", "write": "写", "fetch": "取指令于", "decode": "解码", "access": "访问"}
+
+
+def summarize(kind: str, detail: str, pc: int, address: int | None, sym: Symbolizer,
+              access: str = "") -> str:
+    """The line a reader sees at the end of a trace."""
+    where = sym.label(pc)
+    if kind == "call":
+        return f"已调用 fn(g)：在 g0 栈上进入 {where}"
+    if kind == "jump":
+        return f"已跳转到 gobuf.pc = {where}"
+    if kind == "return":
+        if "resumed" in detail:
+            return f"goroutine 在 CALL runtime·mcall 之后继续执行（{where}），就像 mcall 返回了一样"
+        return f"已返回调用者 {where}"
+    if kind == "event":
+        return EVENTS.get(detail, f"{detail}（{where}）")
+    if kind == "fault":
+        if address is None:
+            return f"出错：{detail}，位置 {where}"
+        return f"内存错误：{_ACCESS.get(access, '访问')} {address:#x}（{sym.label(address)}）失败，指令在 {where}"
+    if kind == "limit":
+        return f"达到步数上限，停在 {where}（例如死循环）"
+    return f"{kind}: {detail}"

@@ -1,0 +1,6 @@
+// asm_amd64.s (Go 1.18, lines 1033-1036)
+
+TEXT runtime·abort(SB),NOSPLIT,$0-0
+    INT     $3                  // 触发 SIGTRAP
+loop:
+    JMP     loop                // 若调试器让它继续，就原地死循环

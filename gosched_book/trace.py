@@ -1,0 +1,153 @@
+"""Trace data: one complete snapshot per executed instruction, and how the run ended."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Mapping
+
+FORMAT = "gosched-book/trace@1"
+WORD_PARAMS = ("entry_sp", "bp", "g0_sched_sp", "sched_ctxt", "gobuf_ret", "gobuf_ctxt")
+REGS = ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
+        "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rip")
+
+
+@dataclass(frozen=True)
+class Write:
+    addr: int
+    size: int
+    value: int
+    label: str
+
+
+@dataclass(frozen=True)
+class Step:
+    i: int
+    routine: str
+    pc: int
+    bytes: bytes
+    plan9: str
+    intel: str
+    file: str
+    line: int
+    comment: str
+    regs: Mapping[str, int]  # after the instruction
+    changed: tuple[str, ...]
+    writes: tuple[Write, ...]
+    tls_g: int
+    note: str = ""  # e.g. "SIGTRAP" for INT $3 that continued
+
+
+@dataclass(frozen=True)
+class End:
+    kind: str  # call, jump, return, event, fault, limit
+    detail: str
+    pc: int
+    address: int | None = None  # the faulting address
+    label: str = ""  # symbolic name of pc (or of the faulting address)
+    summary: str = ""  # one line in Chinese for readers
+
+
+@dataclass(frozen=True)
+class Trace:
+    routine: str
+    scenario: str
+    params: Mapping
+    symbols: Mapping[str, int]
+    initial_regs: Mapping[str, int]
+    initial_tls_g: int
+    memory: tuple[tuple[int, int, str], ...]  # (addr, value, label) before the first step
+    steps: tuple[Step, ...]
+    end: End
+    labels: Mapping[int, str] = field(default_factory=dict)  # address -> name, for values
+
+    def regs_at(self, k: int) -> Mapping[str, int]:
+        """Registers after k steps (k = 0 is the initial state)."""
+        return self.initial_regs if k == 0 else self.steps[k - 1].regs
+
+    def tls_at(self, k: int) -> int:
+        return self.initial_tls_g if k == 0 else self.steps[k - 1].tls_g
+
+    def memory_at(self, k: int) -> dict[int, int]:
+        """Known memory words after k steps."""
+        mem = {a: v for a, v, _ in self.memory}
+        for s in self.steps[:k]:
+            for w in s.writes:
+                if w.size == 8:
+                    mem[w.addr] = w.value
+                else:  # partial write: merge into the word
+                    base = w.addr & ~7
+                    shift = (w.addr - base) * 8
+                    mask = ((1 << (8 * w.size)) - 1) << shift
+                    mem[base] = (mem.get(base, 0) & ~mask) | ((w.value << shift) & mask)
+        return mem
+
+    def to_json(self, indent: int | None = None) -> str:
+        return json.dumps(to_dict(self), ensure_ascii=False, indent=indent, sort_keys=False)
+
+
+def hx(v: int) -> str:
+    return f"{v:#x}"
+
+
+def _regs(r: Mapping[str, int]) -> dict[str, str]:
+    return {k: hx(r[k]) for k in REGS}
+
+
+def to_dict(t: Trace) -> dict:
+    """The `gosched-book/trace@1` JSON object."""
+    return {
+        "format": FORMAT,
+        "routine": t.routine,
+        "scenario": t.scenario,
+        "params": {k: (hx(v) if k in WORD_PARAMS and isinstance(v, int) else v)
+                   for k, v in t.params.items()},
+        "symbols": {k: hx(v) for k, v in t.symbols.items()},
+        "initial": {
+            "regs": _regs(t.initial_regs),
+            "tls_g": hx(t.initial_tls_g),
+            "memory": [{"addr": hx(a), "value": hx(v), "label": lab} for a, v, lab in t.memory],
+        },
+        "steps": [
+            {
+                "i": s.i, "routine": s.routine, "pc": hx(s.pc), "bytes": s.bytes.hex(),
+                "plan9": s.plan9, "intel": s.intel, "file": s.file, "line": s.line,
+                "comment": s.comment, "regs": _regs(s.regs), "changed": list(s.changed),
+                "writes": [{"addr": hx(w.addr), "size": w.size, "value": hx(w.value), "label": w.label}
+                           for w in s.writes],
+                "tls_g": hx(s.tls_g), **({"note": s.note} if s.note else {}),
+            }
+            for s in t.steps
+        ],
+        "end": {
+            "kind": t.end.kind, "detail": t.end.detail, "pc": hx(t.end.pc),
+            **({"address": hx(t.end.address)} if t.end.address is not None else {}),
+            "label": t.end.label, "summary": t.end.summary,
+        },
+        "labels": {hx(a): n for a, n in sorted(t.labels.items())},
+    }
+
+
+def from_dict(d: dict) -> Trace:
+    """Inverse of to_dict."""
+    if d.get("format") != FORMAT:
+        raise ValueError(f"not a {FORMAT} object: format={d.get('format')!r}")
+    i = lambda s: int(s, 16)  # noqa: E731
+    regs = lambda r: {k: i(v) for k, v in r.items()}  # noqa: E731
+    steps = tuple(
+        Step(s["i"], s["routine"], i(s["pc"]), bytes.fromhex(s["bytes"]), s["plan9"], s["intel"],
+             s["file"], s["line"], s["comment"], regs(s["regs"]), tuple(s["changed"]),
+             tuple(Write(i(w["addr"]), w["size"], i(w["value"]), w["label"]) for w in s["writes"]),
+             i(s["tls_g"]), s.get("note", ""))
+        for s in d["steps"]
+    )
+    e = d["end"]
+    params = {k: (i(v) if k in WORD_PARAMS and isinstance(v, str) else v) for k, v in d["params"].items()}
+    return Trace(
+        d["routine"], d["scenario"], params, {k: i(v) for k, v in d["symbols"].items()},
+        regs(d["initial"]["regs"]), i(d["initial"]["tls_g"]),
+        tuple((i(m["addr"]), i(m["value"]), m["label"]) for m in d["initial"]["memory"]),
+        steps,
+        End(e["kind"], e["detail"], i(e["pc"]), i(e["address"]) if "address" in e else None,
+            e.get("label", ""), e.get("summary", "")),
+        {i(a): n for a, n in d.get("labels", {}).items()},
+    )

@@ -1,0 +1,86 @@
+"""Property tests: bad listings raise only AsmError; any scenario values give a trace."""
+import string
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gosched_book import AsmError, ScenarioError, assemble, run
+from gosched_book.presets import CHOICES, PRESETS
+from gosched_book.routines import FILES, source
+
+SOURCES = [source(f) for f in dict.fromkeys(FILES.values())]
+ALPHABET = string.ascii_letters + string.digits + " \t,()$+-*:·<>_/|\n" + "中"
+
+
+@st.composite
+def mutated(draw):
+    src = draw(st.sampled_from(SOURCES))
+    for _ in range(draw(st.integers(1, 4))):
+        i = draw(st.integers(0, len(src)))
+        op = draw(st.sampled_from(["del", "ins", "rep"]))
+        ch = draw(st.text(ALPHABET, min_size=1, max_size=3))
+        if op == "del":
+            src = src[:i] + src[i + 3:]
+        elif op == "ins":
+            src = src[:i] + ch + src[i:]
+        else:
+            src = src[:i] + ch + src[i + len(ch):]
+    return src
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated())
+def test_mutated_listings_raise_only_asmerror(src):
+    try:
+        assemble(src)
+    except AsmError as e:
+        assert e.line >= 1 and e.column >= 1 and e.render()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(ALPHABET, max_size=200))
+def test_random_text_raises_only_asmerror(src):
+    try:
+        assemble(src)
+    except AsmError as e:
+        assert e.line >= 1
+
+
+WORD = st.one_of(st.integers(0, 2**64 - 1), st.integers(0xC000040000, 0xC000042100),
+                 st.integers(0x7FFFF7F00000, 0x7FFFF7F04100))
+
+
+@st.composite
+def scenarios(draw):
+    routine = draw(st.sampled_from(list(PRESETS)))
+    preset = draw(st.sampled_from(list(PRESETS[routine])))
+    kw = dict(
+        entry_sp=draw(st.one_of(st.none(), WORD)),
+        bp=draw(st.one_of(st.none(), WORD)),
+        g0_sched_sp=draw(st.one_of(st.none(), WORD)),
+        sched_ctxt=draw(st.one_of(st.none(), WORD)),
+        gobuf_ret=draw(st.one_of(st.none(), WORD)),
+        gobuf_ctxt=draw(st.one_of(st.none(), WORD)),
+        max_steps=draw(st.integers(1, 300)),
+    )
+    for name, choices in CHOICES.items():
+        kw[name] = draw(st.sampled_from(choices))
+    return routine, preset, kw
+
+
+@settings(max_examples=150, deadline=None)
+@given(scenarios())
+def test_any_scenario_values_give_a_trace(sc):
+    routine, preset, kw = sc
+    t = run(routine, preset, **kw)
+    assert t.end.kind in {"call", "jump", "return", "event", "fault", "limit"}
+    assert len(t.steps) <= kw["max_steps"]
+    assert t.end.summary
+
+
+@given(st.sampled_from(["current", "fn", "int3"]), st.text(max_size=5))
+def test_bad_choice_is_a_scenario_error(field, value):
+    try:
+        run("mcall", **{field: value})
+    except ScenarioError as e:
+        assert field in str(e)
