@@ -198,5 +198,5 @@ def _trace(world: World, rec: _Recorder, regs: dict, tls: int) -> Trace:
     return Trace(
         routine=world.scenario.routine, scenario=world.scenario.preset_name,
         params=dict(world.params), symbols=symbols, initial_regs=regs, initial_tls_g=tls,
-        memory=memory, steps=tuple(rec.steps), end=rec.end, labels=labels,
+        memory=memory, steps=tuple(rec.steps), end=rec.end, labels=labels, roles=dict(world.roles),
     )

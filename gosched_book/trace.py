@@ -47,7 +47,7 @@ class End:
     summary: str = ""  # one line in Chinese for readers
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity hash: views cache per trace
 class Trace:
     routine: str
     scenario: str
@@ -59,6 +59,7 @@ class Trace:
     steps: tuple[Step, ...]
     end: End
     labels: Mapping[int, str] = field(default_factory=dict)  # address -> name, for values
+    roles: Mapping[int, str] = field(default_factory=dict)  # stack address -> role at the start
 
     def regs_at(self, k: int) -> Mapping[str, int]:
         """Registers after k steps (k = 0 is the initial state)."""
@@ -124,6 +125,7 @@ def to_dict(t: Trace) -> dict:
             "label": t.end.label, "summary": t.end.summary,
         },
         "labels": {hx(a): n for a, n in sorted(t.labels.items())},
+        "roles": {hx(a): n for a, n in sorted(t.roles.items())},
     }
 
 
@@ -150,4 +152,5 @@ def from_dict(d: dict) -> Trace:
         End(e["kind"], e["detail"], i(e["pc"]), i(e["address"]) if "address" in e else None,
             e.get("label", ""), e.get("summary", "")),
         {i(a): n for a, n in d.get("labels", {}).items()},
+        {i(a): n for a, n in d.get("roles", {}).items()},
     )

@@ -120,6 +120,7 @@ class World:
     arrive: Mapping[int, tuple[str, str]]  # pc -> (end kind, detail) when pc gets there
     leave: Mapping[int, tuple[str, str]]  # pc -> (end kind, detail) after it executes
     symbols: Symbolizer = field(repr=False)
+    roles: Mapping[int, str] = field(default_factory=dict)  # what a stack word is for
 
     @property
     def entry(self) -> int:
@@ -156,6 +157,7 @@ def build(scenario: Scenario) -> World:
     sym = img.symbols
     routine = scenario.routine
     mem: dict[int, int] = {}
+    roles: dict[int, str] = {}
 
     def put(base: int, struct: str, field_: str, value: int) -> None:
         mem[base + _off(struct, field_)] = value & MASK
@@ -190,6 +192,7 @@ def build(scenario: Scenario) -> World:
     put(G0, "g", "sched.pc", mstart0_ret)
     mem[g0_sp] = _after_call(img, "runtime·mstart", "runtime·mstart0")  # mstart0's return address
     mem[g0_sp - 8] = mstart0_ret  # stale: where mstart1 returned from
+    roles.update({g0_sp: "return address", g0_sp - 8: "stale: mstart1's return"})
     put(G, "g", "sched.ctxt", p["sched_ctxt"])
 
     # Closures and globals.
@@ -214,6 +217,8 @@ def build(scenario: Scenario) -> World:
         mem[sp + 0x10] = 0  # a local of the caller
         mem[sp + 0x18] = 0  # saved BP of the caller's caller (top frame)
         mem[sp + 0x20] = sym["runtime·goexit"]
+        roles.update({sp: "return address", sp + 8: "argument / spill slot", sp + 0x10: "caller local",
+                      sp + 0x18: "saved BP", sp + 0x20: "return address"})
         return sp + 0x18
 
     lo, hi = STACKS[cur]
@@ -240,6 +245,7 @@ def build(scenario: Scenario) -> World:
         bp = caller_frame(sp + 8, _after_call(img, "main·syscaller", "runtime·systemstack"), SYSFNVAL)
         ret = _after_call(img, "runtime·systemstack", "gosave_systemstack_switch<>")
         mem[sp] = ret
+        roles[sp] = "return address"
         regs.update(rip=sym["gosave_systemstack_switch<>"], rdi=SYSFNVAL, rax=cur_g, rbx=M0, rdx=G0,
                     r14=cur_g, rsp=sp, rbp=_pick(p["bp"], bp))
         arrive[ret] = ("return", "returned to runtime·systemstack")
@@ -262,6 +268,7 @@ def build(scenario: Scenario) -> World:
         sp = _pick(p["entry_sp"], default_sp)
         mem[sp] = _after_call(img, "main·schedule", "runtime·gogo")
         mem[sp + 8] = buf
+        roles.update({sp: "return address", sp + 8: "argument buf"})
         regs.update(rip=sym["runtime·gogo"], r14=cur_g, rsp=sp, rbp=_pick(p["bp"], sp + 0x18))
         leave[_last_of(img, "gogo<>")] = ("jump", "jumped to gobuf.pc")
     elif routine == "abort":
@@ -299,6 +306,7 @@ def build(scenario: Scenario) -> World:
         arrive=MappingProxyType(arrive),
         leave=MappingProxyType(leave),
         symbols=symbolizer,
+        roles=MappingProxyType(roles),
     )
 
 

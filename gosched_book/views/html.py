@@ -1,0 +1,86 @@
+"""HTML fragments of a State for the live view. Every value is escaped."""
+from __future__ import annotations
+
+from html import escape
+from importlib import resources
+
+from ..presets import PRESETS, ROUTINE_TITLES
+from ..trace import Trace
+from .listing import rows
+from .model import END_TITLES, State
+
+CSS = "<style>" + (resources.files(__package__) / "static" / "stepper.css").read_text("utf-8") + "</style>"
+
+
+def title(t: Trace) -> str:
+    preset = PRESETS[t.routine][t.scenario]
+    return (f"<div class='gsb-title'><b>{escape(ROUTINE_TITLES[t.routine])}</b>"
+            f" — 场景 <code>{escape(t.scenario)}</code>：{escape(preset.title)}</div>")
+
+
+def status(st: State) -> str:
+    """The step announced as text (not only as colour)."""
+    if st.step is None:
+        what = "尚未执行任何指令"
+    else:
+        what = f"刚执行 {escape(st.step.routine)}: <code>{escape(st.step.plan9)}</code>"
+    return f"<div class='gsb-status' role='status' aria-live='polite'>第 {st.k} / {st.n} 步：{what}</div>"
+
+
+def listing(st: State) -> str:
+    file = st.file
+    if not file:
+        return "<div class='gsb-listing'>（此处没有源码）</div>"
+    done = st.step.line if st.step and st.step.file == file else 0
+    nxt = st.next_line if st.next_file == file else 0
+    out = [f"<div class='gsb-listing'><div class='mono' style='color:#667'>{escape(file)}</div><table>"]
+    for r in rows(file):
+        cls = " ".join(c for c, on in (("done", r.line == done), ("next", r.line == nxt)) if on)
+        code, _, comment = r.text.partition("//")
+        cm = f"<span class='cm'>//{escape(comment)}</span>" if _ else ""
+        extra = escape(r.note) if r.note else escape(r.intel)
+        out.append(f"<tr class='{cls}'><td class='ln'>{r.line}</td><td>{escape(code)}{cm}</td>"
+                   f"<td class='in'>{extra}</td><td class='by'>{escape(r.bytes)}</td></tr>")
+    out.append("</table></div>")
+    return "".join(out)
+
+
+def registers(st: State) -> str:
+    out = ["<table class='gsb-regs mono'><tr><th>寄存器</th><th>值</th><th>指向</th></tr>"]
+    for r in st.regs:
+        cls = "changed" if r.changed else ""
+        old = f"<span class='old'>{r.old:#x}</span> → " if r.changed else ""
+        out.append(f"<tr class='{cls}'><td>{r.name}</td><td>{old}{r.value:#x}</td>"
+                   f"<td>{escape(r.desc)}</td></tr>")
+    tls_changed = st.tls_g != st.tls_old
+    old = f"<span class='old'>{st.tls_old:#x}</span> → " if tls_changed else ""
+    out.append(f"<tr class='{'changed' if tls_changed else ''}'><td>TLS g</td><td>{old}{st.tls_g:#x}</td>"
+               f"<td>{escape(_g_name(st))}</td></tr></table>")
+    return "".join(out)
+
+
+def _g_name(st: State) -> str:
+    for r in st.regs:
+        if r.value == st.tls_g and r.desc:
+            return r.desc
+    return ""
+
+
+def writes(st: State) -> str:
+    if not st.writes:
+        return "<div class='gsb-writes'>本步没有写内存。</div>"
+    items = "".join(f"<li><code>{escape(label)}</code> ← <code>{value:#x}</code> {escape(d)}</li>"
+                    for label, value, d in st.writes)
+    return f"<div class='gsb-writes'>本步写内存：<ul>{items}</ul></div>"
+
+
+def end(t: Trace, st: State) -> str:
+    if not st.finished:
+        return ""
+    e = t.end
+    return (f"<div class='gsb-end {escape(e.kind)}' role='alert'>结束 · {END_TITLES.get(e.kind, e.kind)}："
+            f"{escape(e.summary)}</div>")
+
+
+def error(message: str) -> str:
+    return f"<div class='gsb-error' role='alert'>出错了：{escape(message)}</div>"

@@ -1,0 +1,196 @@
+"""Trace + step index -> what every view shows. Pure functions; no widgets, no plotting."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ..layout import fields
+from ..trace import REGS, Step, Trace
+
+MAX_SLOTS = 14
+GOBUF_FIELDS = tuple(name for name, _, _ in fields("gobuf"))
+
+
+@dataclass(frozen=True)
+class Slot:
+    addr: int
+    offset: str  # from the stack top: "hi-0x48"
+    value: int
+    desc: str  # what the value is, if known
+    written: bool  # by the current step
+    role: str  # what the word is for: return address, saved BP, spill slot...
+    sp: bool
+    bp: bool
+
+
+@dataclass(frozen=True)
+class StackView:
+    owner: str
+    lo: int
+    hi: int
+    slots: tuple[Slot, ...]  # high addresses first
+    sp_here: bool
+    sp: int
+
+
+@dataclass(frozen=True)
+class GobufRow:
+    name: str
+    value: int
+    desc: str
+    written: bool
+
+
+@dataclass(frozen=True)
+class RegRow:
+    name: str
+    value: int
+    old: int
+    desc: str
+    changed: bool
+
+
+@dataclass(frozen=True)
+class State:
+    k: int  # 0 = before the first instruction; k = after step k
+    n: int
+    step: Step | None  # the instruction just executed
+    next_pc: int
+    next_line: int  # source line of the next instruction (0 if unknown)
+    next_file: str
+    regs: tuple[RegRow, ...]
+    tls_g: int
+    tls_old: int
+    writes: tuple[tuple[str, int, str], ...]  # (label, value, desc)
+    finished: bool
+    stacks: tuple[StackView, StackView]
+    gobufs: tuple[tuple[str, tuple[GobufRow, ...]], ...]
+
+    @property
+    def file(self) -> str:
+        """The listing the panel should show."""
+        return self.step.file if self.step and self.step.file else self.next_file
+
+    @property
+    def routine(self) -> str:
+        return self.step.routine if self.step else ""
+
+
+def desc(t: Trace, value: int) -> str:
+    return t.labels.get(value, "")
+
+
+def _stack_bounds(t: Trace, owner: str) -> tuple[int, int]:
+    return _initial(t, f"{owner}.stack.lo"), _initial(t, f"{owner}.stack.hi")
+
+
+def _initial(t: Trace, label: str) -> int:
+    for _, v, lab in t.memory:
+        if lab == label:
+            return v
+    raise KeyError(label)
+
+
+def user_owner(t: Trace) -> str:
+    cur = t.params.get("current", "g")
+    return "g" if cur == "g0" else cur
+
+
+@lru_cache(maxsize=64)
+def windows(t: Trace) -> dict[str, tuple[int, int]]:
+    """Per shown stack, the address range of slots worth drawing, fixed over the whole trace."""
+    out = {}
+    for owner in (user_owner(t), "g0"):
+        lo, hi = _stack_bounds(t, owner)
+        addrs = {a for a, _, _ in t.memory if lo <= a < hi}
+        addrs |= {w.addr & ~7 for s in t.steps for w in s.writes if lo <= w.addr < hi}
+        sps = [s.regs["rsp"] for s in t.steps] + [t.initial_regs["rsp"]]
+        addrs |= {sp for sp in sps if lo <= sp < hi}
+        if not addrs:
+            top = t.initial_regs["rsp"] if lo <= t.initial_regs["rsp"] < hi else hi - 8
+            addrs = {top}
+        top = min(max(addrs) + 8, hi - 8)
+        bottom = max(min(addrs) - 8, lo)
+        if (top - bottom) // 8 + 1 > MAX_SLOTS:
+            bottom = top - 8 * (MAX_SLOTS - 1)
+        out[owner] = (bottom, top)
+    return out
+
+
+def state(t: Trace, k: int) -> State:
+    """Everything shown at position k (0..len(steps))."""
+    n = len(t.steps)
+    if not 0 <= k <= n:
+        raise IndexError(f"step {k} is outside 0..{n}")
+    step = t.steps[k - 1] if k else None
+    regs, old = t.regs_at(k), t.regs_at(k - 1) if k else t.initial_regs
+    changed = set(step.changed) if step else set()
+    rows = tuple(RegRow(r, regs[r], old[r], desc(t, regs[r]), r in changed) for r in REGS)
+    if k < n:
+        nxt = t.steps[k]
+        next_pc, next_line, next_file = nxt.pc, nxt.line, nxt.file
+    else:
+        next_pc = t.end.pc
+        hit = next((s for s in t.steps if s.pc == next_pc), None)
+        next_line, next_file = (hit.line, hit.file) if hit else (0, "")
+    mem = t.memory_at(k)
+    written = {w.addr & ~7 for w in step.writes} if step else set()
+    stacks = tuple(_stack_view(t, owner, rng, mem, regs, written, k)
+                   for owner, rng in windows(t).items())
+    gobufs = tuple((owner, _gobuf(t, owner, mem, written)) for owner in (user_owner(t), "g0"))
+    writes = tuple((w.label, w.value, desc(t, w.value)) for w in step.writes) if step else ()
+    return State(k, n, step, next_pc, next_line, next_file, rows, t.tls_at(k),
+                 t.tls_at(k - 1) if k else t.initial_tls_g, writes, k == n, stacks, gobufs)
+
+
+def _role(step: Step) -> str:
+    m = step.plan9.split()
+    if not m:
+        return ""
+    if m[0] == "CALL":
+        return "return address"
+    if m[0] == "PUSHQ":
+        if step.routine == "runtime·mcall":
+            return "spill slot of fn's arg"
+        return f"pushed {m[1]}"
+    if m[0] == "MOVQ" and m[1].startswith("BP,"):
+        return "saved BP"
+    return "local"
+
+
+def roles_at(t: Trace, k: int) -> dict[int, str]:
+    """What each stack word holds after k steps: the world's roles, then the writers'."""
+    roles = dict(t.roles)
+    for s in t.steps[:k]:
+        for w in s.writes:
+            if not w.label.startswith(("g.", "g0.", "m.", "TLS", "gsignal.", "g2.")):
+                roles[w.addr & ~7] = _role(s)
+    return roles
+
+
+def _stack_view(t, owner, rng, mem, regs, written, k) -> StackView:
+    lo, hi = _stack_bounds(t, owner)
+    bottom, top = rng
+    sp, bp = regs["rsp"], regs["rbp"]
+    roles = roles_at(t, k)
+    slots = tuple(
+        Slot(a, f"hi-{hi - a:#x}", mem.get(a, 0), desc(t, mem.get(a, 0)), a in written,
+             roles.get(a, ""), a == sp, a == bp)
+        for a in range(top, bottom - 1, -8)
+    )
+    return StackView(owner, lo, hi, slots, lo <= sp < hi, sp)
+
+
+def _gobuf(t, owner, mem, written) -> tuple[GobufRow, ...]:
+    rows = []
+    for name, off, _ in fields("gobuf"):
+        label = f"{owner}.sched.{name}"
+        addr = next(a for a, _, lab in t.memory if lab == label)
+        v = mem.get(addr, 0)
+        rows.append(GobufRow(name, v, desc(t, v), addr in written))
+    return tuple(rows)
+
+
+END_TITLES = {
+    "call": "调用", "jump": "跳转", "return": "返回", "event": "事件", "fault": "故障", "limit": "步数上限",
+}

@@ -1,0 +1,207 @@
+"""Stack-layout pictures with matplotlib: the goroutine stack and g0's, side by side.
+
+Plot text is identifiers and hex only (no CJK glyphs needed); Chinese captions live in the
+HTML around the picture. One figure per trace is kept and its artists are updated per step.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from functools import lru_cache
+
+from matplotlib import rc_context
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+from ..trace import Trace
+from .model import GOBUF_FIELDS, MAX_SLOTS, State, state
+
+FONT = "DejaVu Sans Mono"
+W, H, DPI = 9.6, 6.4, 80
+ROW = 4.1  # slot height in axis units (0..100)
+TOP = 88.0
+COLS = (9.0, 57.0)  # left x of each stack column
+COL_W = 36.0
+GB_TOP = 27.0
+GB_ROW = 3.3
+COLORS = dict(slot="#ffffff", written="#ffe08a", edge="#445", sp="#c0392b", bp="#2c6fbb",
+              gobuf="#f4f6fa", gobuf_written="#ffe08a", dim="#8a8f99", text="#1d2330")
+
+
+class StackFigure:
+    """A reusable figure whose artists are set from a State."""
+
+    def __init__(self) -> None:
+        self.fig = Figure(figsize=(W, H), dpi=DPI)
+        self.canvas = FigureCanvasAgg(self.fig)
+        ax = self.ax = self.fig.add_axes((0, 0, 1, 1))
+        ax.set_xlim(0, 100)
+        ax.set_ylim(0, 100)
+        ax.axis("off")
+        self.titles, self.slots, self.arrows, self.gobufs = [], [], [], []
+        txt = dict(family=FONT, color=COLORS["text"])
+        for col, x in enumerate(COLS):
+            self.titles.append(ax.text(x + COL_W / 2, 96, "", ha="center", va="center",
+                                       fontsize=12, weight="bold", **txt))
+            ax.text(x + COL_W / 2, TOP + 3.2, "high addresses ^", ha="center", va="center",
+                    fontsize=8, color=COLORS["dim"], family=FONT)
+            self.low = ax.text(x + COL_W / 2, TOP - MAX_SLOTS * ROW - 2.2, "v low addresses",
+                               ha="center", va="center", fontsize=8, color=COLORS["dim"], family=FONT)
+            rows = []
+            for r in range(MAX_SLOTS):
+                y = TOP - (r + 1) * ROW
+                rect = Rectangle((x, y), COL_W, ROW, facecolor=COLORS["slot"], edgecolor=COLORS["edge"],
+                                 linewidth=0.8)
+                ax.add_patch(rect)
+                off = ax.text(x + 0.6, y + ROW / 2, "", va="center", fontsize=7, color=COLORS["dim"],
+                              family=FONT)
+                val = ax.text(x + 8.2, y + ROW * 0.66, "", va="center", fontsize=8, **txt)
+                what = ax.text(x + 8.2, y + ROW * 0.26, "", va="center", fontsize=7, color="#3b4a6b",
+                               family=FONT)
+                role = ax.text(x + COL_W - 0.6, y + ROW * 0.66, "", va="center", ha="right",
+                               fontsize=6.5, color=COLORS["dim"], style="italic", family=FONT)
+                rows.append((rect, off, val, what, role))
+            self.slots.append(rows)
+            sp = ax.annotate("SP", xy=(x, 0), xytext=(x - 6.5, 0), va="center", fontsize=9,
+                             color=COLORS["sp"], weight="bold", family=FONT,
+                             arrowprops=dict(arrowstyle="->", color=COLORS["sp"], lw=1.6))
+            bp = ax.annotate("BP", xy=(x + COL_W, 0), xytext=(x + COL_W + 4.2, 0), va="center",
+                             fontsize=9, color=COLORS["bp"], weight="bold", family=FONT,
+                             arrowprops=dict(arrowstyle="->", color=COLORS["bp"], lw=1.4))
+            self.arrows.append((sp, bp))
+            gtitle = ax.text(x, GB_TOP + 1.6, "", fontsize=9, weight="bold", va="center", **txt)
+            grows = []
+            for r, name in enumerate(GOBUF_FIELDS):
+                y = GB_TOP - (r + 1) * GB_ROW
+                rect = Rectangle((x, y), COL_W, GB_ROW, facecolor=COLORS["gobuf"], edgecolor="#ccd",
+                                 linewidth=0.6)
+                ax.add_patch(rect)
+                ax.text(x + 0.8, y + GB_ROW / 2, name, va="center", fontsize=7.5, color=COLORS["dim"],
+                        family=FONT)
+                val = ax.text(x + 6.0, y + GB_ROW / 2, "", va="center", fontsize=7.5, **txt)
+                grows.append((rect, val))
+            self.gobufs.append((gtitle, grows))
+
+    def update(self, st: State) -> None:
+        """Set every artist from a State."""
+        for col, view in enumerate(st.stacks):
+            kind = "goroutine stack" if view.owner != "g0" else "system stack"
+            self.titles[col].set_text(f"{view.owner} stack ({kind})")
+            rows = self.slots[col]
+            sp_arrow, bp_arrow = self.arrows[col]
+            sp_arrow.set_visible(False)
+            bp_arrow.set_visible(False)
+            for r, (rect, off, val, what, role) in enumerate(rows):
+                if r >= len(view.slots):
+                    for a in (rect, off, val, what, role):
+                        a.set_visible(False)
+                    continue
+                s = view.slots[r]
+                for a in (rect, off, val, what, role):
+                    a.set_visible(True)
+                rect.set_facecolor(COLORS["written"] if s.written else COLORS["slot"])
+                rect.set_linewidth(1.8 if s.written else 0.8)
+                off.set_text(s.offset)
+                val.set_text(f"{s.value:#x}")
+                what.set_text(s.desc)
+                role.set_text(s.role)
+                y = TOP - (r + 1) * ROW + ROW / 2
+                x = COLS[col]
+                if s.sp:
+                    sp_arrow.xy = (x, y)
+                    sp_arrow.set_position((x - 6.5, y))
+                    sp_arrow.set_visible(True)
+                if s.bp:
+                    bp_arrow.xy = (x + COL_W, y)
+                    bp_arrow.set_position((x + COL_W + 4.2, y))
+                    bp_arrow.set_visible(True)
+        for col, (owner, rows) in enumerate(st.gobufs):
+            title, grows = self.gobufs[col]
+            title.set_text(f"{owner}.sched (gobuf)")
+            for (rect, val), row in zip(grows, rows):
+                rect.set_facecolor(COLORS["gobuf_written"] if row.written else COLORS["gobuf"])
+                val.set_text(f"{row.value:#x}  {row.desc}".rstrip())
+
+    def png(self) -> bytes:
+        buf = io.BytesIO()
+        self.canvas.print_png(buf)
+        return buf.getvalue()
+
+    def texts(self) -> list[str]:
+        """Every visible text in the figure (for tests and accessibility)."""
+        return [t.get_text() for t in self.ax.texts if t.get_visible() and t.get_text()]
+
+
+_FIGURE: StackFigure | None = None
+_CACHE: dict[str, str] = {}
+_FONTS = "'DejaVu Sans Mono', Menlo, Consolas, 'Liberation Mono', monospace"
+
+
+def figure() -> StackFigure:
+    """The shared, reusable figure (created on first use)."""
+    global _FIGURE
+    if _FIGURE is None:
+        _FIGURE = StackFigure()
+    return _FIGURE
+
+
+def _key(st: State) -> str:
+    return hashlib.sha1(repr((st.stacks, st.gobufs)).encode()).hexdigest()
+
+
+def render_svg(st: State, fig: StackFigure | None = None) -> str:
+    """SVG text of one state; text stays text, so it is small, sharp and searchable."""
+    f = fig or figure()
+    f.update(st)
+    buf = io.StringIO()
+    with rc_context({"svg.fonttype": "none", "svg.hashsalt": "gosched-book"}):
+        f.fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    svg = buf.getvalue()
+    svg = svg[svg.index("<svg"):]  # drop the XML prolog and doctype for inline use
+    svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg, flags=re.S)
+    svg = re.sub(r'width="[^"]+" height="[^"]+"', 'width="100%"', svg, count=1)
+    return svg.replace("'DejaVu Sans Mono'", _FONTS).replace('"DejaVu Sans Mono"', _FONTS)
+
+
+def svg(t: Trace, k: int) -> str:
+    """The stack picture after k steps, cached by what it shows."""
+    st = state(t, k)
+    key = _key(st)
+    hit = _CACHE.get(key)
+    if hit is None:
+        hit = _CACHE[key] = render_svg(st)
+        if len(_CACHE) > 4096:
+            _CACHE.pop(next(iter(_CACHE)))
+    return hit
+
+
+def is_cached(t: Trace, k: int) -> bool:
+    return _key(state(t, k)) in _CACHE
+
+
+def prerender(t: Trace, stop=lambda: False) -> None:
+    """Fill the cache for every step of t with a private figure (safe in a thread)."""
+    f = StackFigure()
+    for k in range(len(t.steps) + 1):
+        if stop():
+            return
+        st = state(t, k)
+        key = _key(st)
+        if key not in _CACHE:
+            _CACHE[key] = render_svg(st, f)
+
+
+def png(t: Trace, k: int) -> bytes:
+    """A PNG of step k (for screenshots and quick looks)."""
+    f = StackFigure()
+    f.update(state(t, k))
+    return f.png()
+
+
+def picture(t: Trace, k: int) -> Figure:
+    """A fresh matplotlib Figure of step k (for notebooks that want the Figure itself)."""
+    f = StackFigure()
+    f.update(state(t, k))
+    return f.fig
