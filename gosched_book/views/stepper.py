@@ -14,6 +14,7 @@ from . import html, stackplot
 from .model import state
 
 _LAYOUT_BTN = W.Layout(width="auto")
+PRERENDER_DELAY_S = 0.4
 _STACK_CHOICES = [("goroutine g", "g"), ("g0", "g0"), ("gsignal", "gsignal"), ("另一个 g（g2）", "g2")]
 
 
@@ -85,8 +86,11 @@ class Stepper(W.VBox):
         self._show(0)
         self._stop_prerender = False
         t = trace
-        threading.Thread(target=stackplot.prerender, args=(t, lambda: self._stop_prerender or
-                                                             self.trace is not t), daemon=True).start()
+        # Render the other steps in the background once the reader pauses on this trace.
+        timer = threading.Timer(PRERENDER_DELAY_S, stackplot.prerender,
+                                args=(t, lambda: self._stop_prerender or self.trace is not t))
+        timer.daemon = True
+        timer.start()
 
     def _show(self, k: int) -> None:
         if self._quiet:

@@ -1,0 +1,157 @@
+"""Drive the live views as a reader would, and check what they display."""
+import re
+import subprocess
+import sys
+import warnings
+
+import pytest
+
+from gosched_book import PRESETS, run, show
+from gosched_book.views import stackplot
+from gosched_book.views.model import state
+
+
+def test_import_does_not_pull_in_plotting_or_widgets():
+    code = ("import sys, time; t=time.perf_counter(); import gosched_book; "
+            "print(time.perf_counter()-t); "
+            "print(any(m.split('.')[0] in ('matplotlib','ipywidgets') for m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    seconds, pulled = out.stdout.split()
+    assert pulled == "False"
+    assert float(seconds) < 2.0
+
+
+def test_next_highlights_the_executed_line_and_changed_registers():
+    s = show("mcall")
+    s.static = False
+    assert s.k == 0 and "尚未执行" in s.status.value
+    for _ in range(3):
+        s.next.click()
+    assert s.k == 3
+    step = s.trace.steps[2]
+    assert step.plan9 in s.status.value.replace("&#x27;", "'")
+    done = re.search(r"<tr class='done[^']*'><td class='ln'>(\d+)</td>", s.listing.value)
+    assert done and int(done.group(1)) == step.line
+    assert "g.sched.pc" in s.writes.value
+    s.next.click()  # LEAQ fn+0(FP), BX changes rbx
+    changed = re.findall(r"<tr class='changed'><td>(\w+)</td>", s.registers.value)
+    assert changed == list(s.trace.steps[3].changed) == ["rbx"]
+    assert "→" in s.registers.value
+    s.prev.click()
+    assert s.k == 3 and re.findall(r"<tr class='changed'><td>(\w+)</td>", s.registers.value) == []
+
+
+def test_last_shows_the_end_message():
+    s = show("mcall", "on_g0")
+    s.last.click()
+    assert s.k == len(s.trace.steps)
+    assert "badmcall" in s.end.value and "gsb-end event" in s.end.value
+    s.first.click()
+    assert s.k == 0 and s.end.value == ""
+
+
+def test_fault_end_is_red_and_no_traceback():
+    s = show("gogo", "nil_g")
+    s.last.click()
+    assert "gsb-end fault" in s.end.value and "0x0" in s.end.value
+    assert "Traceback" not in s.message.value
+
+
+def test_listing_follows_the_trace_across_routines():
+    s = show("roundtrip")
+    files = set()
+    for k in range(len(s.trace.steps) + 1):
+        s.go(k)
+        m = re.search(r"<div class='mono'[^>]*>([^<]+)</div>", s.listing.value)
+        files.add(m.group(1))
+    assert {"mcall.s", "world.s", "gogo.s", "gogo_body.s"} <= files
+
+
+def test_scenario_dropdown_reruns_and_resets():
+    s = show("mcall")
+    s.go(5)
+    s.choose.value = ("systemstack", "bad")
+    assert s.trace.routine == "systemstack" and s.k == 0
+    assert s.current.value == "g2"
+    s.last.click()
+    assert "badsystemstack" in s.end.value
+
+
+def test_sliders_rerun_the_machine():
+    s = show("mcall")
+    s.current.value = "g0"
+    assert s.trace.end.detail == "badmcall"
+    s.current.value = "g"
+    assert s.trace.end.kind == "call"
+    s.entry_sp.value = -0x20  # above the stack top: unmapped
+    s.last.click()
+    assert s.trace.end.kind == "fault" and "gsb-end fault" in s.end.value
+    assert "未映射" in s.entry_sp_note.value and s.message.value == ""
+    s.entry_sp.value = 0x100
+    assert s.trace.initial_regs["rsp"] == 0xC000042000 - 0x100
+    g0 = s.g0_sp.value
+    s.g0_sp.value = g0 + 0x40
+    s.last.click()
+    assert s.trace.regs_at(len(s.trace.steps))["rsp"] == 0x7FFFF7F04000 - (g0 + 0x40) - 16
+
+
+def test_ctxt_and_nil_toggles():
+    s = show("systemstack")
+    s.ctxt.value = True
+    assert s.trace.end.detail == "abort"
+    s.choose.value = ("gogo", "normal")
+    s.nil_g.value = True
+    assert s.trace.end.kind == "fault"
+
+
+def test_play_is_linked_to_the_slider():
+    s = show("mcall")
+    s.play.value = 4
+    assert s.k == 4 and "第 4 / " in s.status.value
+
+
+def test_figure_artists_have_labels_and_arrows():
+    t = run("mcall")
+    f = stackplot.StackFigure()
+    f.update(state(t, len(t.steps)))
+    texts = f.texts()
+    assert "g stack (goroutine stack)" in texts and "g0 stack (system stack)" in texts
+    assert "runtime·mcall+67" in texts and "spill slot of fn's arg" in texts
+    assert "main·caller+12" in texts and "g0.sched (gobuf)" in texts
+    sp, bp = f.arrows[1]
+    assert sp.get_visible() and sp.get_text() == "SP" and sp.arrow_patch is not None
+    # The SP arrow points at the slot holding the return address into mcall.
+    rows = f.slots[1]
+    y = sp.xy[1]
+    hit = [val.get_text() for rect, off, val, what, role in rows
+           if rect.get_visible() and abs(rect.get_y() + rect.get_height() / 2 - y) < 1e-6]
+    assert hit == [f"{t.regs_at(len(t.steps))['rsp'] and t.memory_at(len(t.steps))[t.regs_at(len(t.steps))['rsp']]:#x}"]
+    written = [rect for rect, *_ in rows if rect.get_visible() and rect.get_facecolor()[:3] != (1.0, 1.0, 1.0)]
+    assert written  # the CALL's write is highlighted
+
+
+def test_figure_changes_between_steps():
+    t = run("mcall")
+    assert stackplot.svg(t, 14) != stackplot.svg(t, 15)  # PUSHQ writes g0's stack
+    assert stackplot.svg(t, 1) == stackplot.svg(t, 2)  # MOVQ 0(SP), BX changes no memory shown
+
+
+@pytest.mark.parametrize("routine", list(PRESETS))
+def test_no_missing_glyph_warnings(routine):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for preset in PRESETS[routine]:
+            t = run(routine, preset)
+            for k in (0, len(t.steps)):
+                stackplot.png(t, k)
+                stackplot.render_svg(state(t, k), stackplot.StackFigure())
+    glyph = [w for w in caught if "Glyph" in str(w.message) or "missing from" in str(w.message)]
+    assert glyph == []
+
+
+def test_before_after_view():
+    from gosched_book.views.compare import before_after
+
+    w = before_after("systemstack")
+    html = w.value
+    assert html.count("<svg") == 2 and "入口" in html and "结束" in html
