@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "gosched_book" / "data"
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,92 @@
+"""Execute every chapter in a fresh kernel; fail on any error or stderr output."""
+import base64
+import gzip
+import json
+import re
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
+WIDGET = "application/vnd.jupyter.widget-view+json"
+TIMES = {}
+
+
+def execute(path: Path):
+    nb = nbformat.read(path, as_version=4)
+    t0 = time.perf_counter()
+    NotebookClient(nb, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    TIMES[path.name] = time.perf_counter() - t0
+    return nb
+
+
+def outputs(nb):
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            yield cell, cell.get("outputs", [])
+
+
+@pytest.fixture(scope="module", params=NOTEBOOKS, ids=lambda p: p.name)
+def executed(request):
+    return request.param, execute(request.param)
+
+
+def test_committed_without_outputs():
+    for path in NOTEBOOKS:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        for c in nb["cells"]:
+            if c["cell_type"] == "code":
+                assert not c.get("outputs") and not c.get("execution_count"), path.name
+
+
+@pytest.mark.slow
+def test_runs_clean(executed):
+    path, nb = executed
+    for cell, outs in outputs(nb):
+        for o in outs:
+            assert o.output_type != "error", f"{path.name}: {o.get('ename')}: {o.get('evalue')}"
+            assert not (o.output_type == "stream" and o.name == "stderr"), f"{path.name}: {o.text}"
+        src = cell.source.strip()
+        # A chapter cell is one short line of library code.
+        assert len(src.splitlines()) == 1 and len(src) <= 140, src
+
+
+def unpack(html: str) -> dict:
+    blob = re.search(r"class='gsb-data'>([^<]+)</script>", html).group(1)
+    return json.loads(gzip.decompress(base64.b64decode(blob)))
+
+
+@pytest.mark.slow
+def test_steppers_and_pictures_are_present(executed):
+    path, nb = executed
+    shows = [(c, o) for c, o in outputs(nb) if c.source.startswith("show(")]
+    for cell, outs in shows:
+        data = outs[0]["data"]
+        assert WIDGET in data, cell.source  # the live widget view
+        payload = unpack(data["text/html"])  # the static stepper
+        for sc in payload["scenarios"]:
+            assert len(sc["pictures"]) == len(sc["trace"]["steps"]) + 1
+        assert all(p.startswith("<svg") for p in payload["pictures"])
+    if path.name != "06-errata.ipynb":
+        assert shows, "each chapter but the errata has a stepper"
+
+
+@pytest.mark.slow
+def test_exercises_fold_their_answers(executed):
+    path, nb = executed
+    if path.name[:2] in ("02", "03", "04", "05"):
+        ex = [o for _, outs in outputs(nb) for o in outs
+              if "gsb-exercise" in o.get("data", {}).get("text/html", "")]
+        assert len(ex) >= 3
+        assert all("<details>" in o["data"]["text/html"] for o in ex)
+
+
+def teardown_module(module):
+    if TIMES:
+        total = sum(TIMES.values())
+        print(f"\nnotebook execution: {total:.1f} s total; " +
+              ", ".join(f"{k} {v:.1f} s" for k, v in sorted(TIMES.items())))
