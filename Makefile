@@ -21,7 +21,7 @@ browser:
 	@sh scripts/ensure-chromium.sh
 
 test: setup browser
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 
 test-fast: setup
 	$(BIN)/python -m pytest -q -m "not slow"

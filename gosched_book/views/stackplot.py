@@ -22,9 +22,8 @@ FONT = "DejaVu Sans Mono"
 W, H, DPI = 9.6, 6.4, 80
 ROW = 4.1  # slot height in axis units (0..100)
 TOP = 88.0
-COLS = (9.0, 57.0)  # left x of each stack column
-COL_W = 36.0
-GB_TOP = 27.0
+COLS = (8.0, 60.0)  # left x of each stack column
+COL_W = 34.0
 GB_ROW = 3.3
 COLORS = dict(slot="#ffffff", written="#ffe08a", edge="#445", sp="#c0392b", bp="#2c6fbb",
               gobuf="#f4f6fa", gobuf_written="#ffe08a", dim="#8a8f99", text="#1d2330")
@@ -40,15 +39,15 @@ class StackFigure:
         ax.set_xlim(0, 100)
         ax.set_ylim(0, 100)
         ax.axis("off")
-        self.titles, self.slots, self.arrows, self.gobufs = [], [], [], []
+        self.titles, self.slots, self.arrows, self.gobufs, self.lows = [], [], [], [], []
         txt = dict(family=FONT, color=COLORS["text"])
         for col, x in enumerate(COLS):
             self.titles.append(ax.text(x + COL_W / 2, 96, "", ha="center", va="center",
                                        fontsize=12, weight="bold", **txt))
             ax.text(x + COL_W / 2, TOP + 3.2, "high addresses ^", ha="center", va="center",
                     fontsize=8, color=COLORS["dim"], family=FONT)
-            self.low = ax.text(x + COL_W / 2, TOP - MAX_SLOTS * ROW - 2.2, "v low addresses",
-                               ha="center", va="center", fontsize=8, color=COLORS["dim"], family=FONT)
+            self.lows.append(ax.text(x + COL_W / 2, 0, "v low addresses", ha="center", va="center",
+                                     fontsize=8, color=COLORS["dim"], family=FONT))
             rows = []
             for r in range(MAX_SLOTS):
                 y = TOP - (r + 1) * ROW
@@ -71,17 +70,16 @@ class StackFigure:
                              fontsize=9, color=COLORS["bp"], weight="bold", family=FONT,
                              arrowprops=dict(arrowstyle="->", color=COLORS["bp"], lw=1.4))
             self.arrows.append((sp, bp))
-            gtitle = ax.text(x, GB_TOP + 1.6, "", fontsize=9, weight="bold", va="center", **txt)
+            gtitle = ax.text(x, 0, "", fontsize=9, weight="bold", va="center", **txt)
             grows = []
-            for r, name in enumerate(GOBUF_FIELDS):
-                y = GB_TOP - (r + 1) * GB_ROW
-                rect = Rectangle((x, y), COL_W, GB_ROW, facecolor=COLORS["gobuf"], edgecolor="#ccd",
+            for name in GOBUF_FIELDS:
+                rect = Rectangle((x, 0), COL_W, GB_ROW, facecolor=COLORS["gobuf"], edgecolor="#ccd",
                                  linewidth=0.6)
                 ax.add_patch(rect)
-                ax.text(x + 0.8, y + GB_ROW / 2, name, va="center", fontsize=7.5, color=COLORS["dim"],
-                        family=FONT)
-                val = ax.text(x + 6.0, y + GB_ROW / 2, "", va="center", fontsize=7.5, **txt)
-                grows.append((rect, val))
+                key = ax.text(x + 0.8, 0, name, va="center", fontsize=7.5, color=COLORS["dim"],
+                              family=FONT)
+                val = ax.text(x + 6.0, 0, "", va="center", fontsize=7.5, **txt)
+                grows.append((rect, key, val))
             self.gobufs.append((gtitle, grows))
 
     def update(self, st: State) -> None:
@@ -117,12 +115,25 @@ class StackFigure:
                     bp_arrow.xy = (x + COL_W, y)
                     bp_arrow.set_position((x + COL_W + 4.2, y))
                     bp_arrow.set_visible(True)
+        # Lay the gobufs out right under the tallest stack, then crop the figure to fit.
+        n_rows = max(len(v.slots) for v in st.stacks)
+        low_y = TOP - n_rows * ROW - 2.2
+        gb_top = low_y - 5.0
         for col, (owner, rows) in enumerate(st.gobufs):
+            self.lows[col].set_position((COLS[col] + COL_W / 2, low_y))
             title, grows = self.gobufs[col]
             title.set_text(f"{owner}.sched (gobuf)")
-            for (rect, val), row in zip(grows, rows):
+            title.set_position((COLS[col], gb_top + 1.6))
+            for r, ((rect, key, val), row) in enumerate(zip(grows, rows)):
+                y = gb_top - (r + 1) * GB_ROW
+                rect.set_y(y)
+                key.set_position((COLS[col] + 0.8, y + GB_ROW / 2))
+                val.set_position((COLS[col] + 6.0, y + GB_ROW / 2))
                 rect.set_facecolor(COLORS["gobuf_written"] if row.written else COLORS["gobuf"])
                 val.set_text(f"{row.value:#x}  {row.desc}".rstrip())
+        bottom = gb_top - len(GOBUF_FIELDS) * GB_ROW - 2.0
+        self.ax.set_ylim(bottom, 100)
+        self.fig.set_size_inches(W, H * (100 - bottom) / 100)
 
     def png(self) -> bytes:
         buf = io.BytesIO()

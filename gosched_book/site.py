@@ -1,0 +1,82 @@
+"""Build the static site with Jupyter Book 1.x and check it: `python -m gosched_book.site build`."""
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "_build" / "html"
+
+
+def build(clean: bool = False) -> Path:
+    """Run jupyter-book; raise SystemExit if any notebook failed to execute."""
+    if clean and (ROOT / "_build").exists():
+        shutil.rmtree(ROOT / "_build")
+    jb = Path(sys.executable).with_name("jupyter-book")
+    cmd = [str(jb), "build", str(ROOT), "--config", str(ROOT / "book.yml"),
+           "--toc", str(ROOT / "_toc.yml"), "--builder", "html"]
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    elapsed = time.perf_counter() - t0
+    log = proc.stdout + proc.stderr
+    (ROOT / "_build").mkdir(exist_ok=True)
+    (ROOT / "_build" / "build.log").write_text(log, encoding="utf-8")
+    reports = list((OUT / "reports").glob("**/*.log")) if (OUT / "reports").exists() else []
+    failed = proc.returncode != 0 or reports or "Execution Failed" in log or "CellExecutionError" in log
+    if failed:
+        sys.stderr.write(log[-6000:])
+        for r in reports:
+            sys.stderr.write(f"\n--- {r}\n{r.read_text(encoding='utf-8')[-4000:]}")
+        raise SystemExit(f"book build failed (see {ROOT / '_build' / 'build.log'})")
+    saved = prune(OUT)
+    print(f"built {OUT} in {elapsed:.1f} s; pruned {saved / 1e6:.1f} MB; site is {size(OUT) / 1e6:.1f} MB")
+    return OUT
+
+
+WIDGET_STATE = re.compile(r'<script type="application/vnd\.jupyter\.widget-state\+json">.*?</script>', re.S)
+
+
+def prune(out: Path) -> int:
+    """Drop what no page uses: source maps, other languages' theme strings, saved widget state."""
+    saved = 0
+    for f in list(out.glob("_static/**/*.map")):
+        saved += f.stat().st_size
+        f.unlink()
+    locales = out / "_static" / "locales"
+    if locales.exists():
+        for d in locales.iterdir():
+            if d.is_dir() and d.name not in ("zh_CN",):
+                saved += size(d)
+                shutil.rmtree(d)
+    for page in out.glob("**/*.html"):
+        text = page.read_text(encoding="utf-8")
+        # The live widgets' state is useless without a kernel; the static stepper replaces it.
+        slim = WIDGET_STATE.sub("", text)
+        if slim != text:
+            saved += len(text.encode()) - len(slim.encode())
+            page.write_text(slim, encoding="utf-8")
+    return saved
+
+
+def size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.glob("**/*") if f.is_file())
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m gosched_book.site")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("build", help="build the site into _build/html")
+    b.add_argument("--clean", action="store_true", help="remove _build first")
+    args = ap.parse_args(argv)
+    if args.cmd == "build":
+        build(clean=args.clean)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,175 @@
+"""The built site: offline, searchable in Chinese, and its steppers work in a real Chromium."""
+import functools
+import http.server
+import re
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+LOADS = re.compile(r"<(script|link|img|iframe|source|audio|video|embed)\b[^>]*?\b(src|href)=[\"']([^\"']+)", re.I)
+
+
+@pytest.fixture(scope="session")
+def site():
+    from gosched_book.site import build
+
+    return build(clean=True)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def external(url: str) -> bool:
+    return url.startswith(("http:", "https:", "//", "ftp:"))
+
+
+def test_builds_every_chapter(site):
+    pages = sorted(p.name for p in (site / "notebooks").glob("*.html"))
+    assert pages == ["01-intro.html", "02-mcall.html", "03-systemstack.html", "04-gogo.html",
+                     "05-roundtrip.html", "06-errata.html"]
+    assert (site / "_static" / "stepper.js").exists()
+
+
+def test_nothing_is_loaded_from_outside(site):
+    bad = []
+    for page in site.glob("**/*.html"):
+        for tag, attr, url in LOADS.findall(page.read_text(encoding="utf-8")):
+            if tag.lower() == "link" or attr.lower() == "src":
+                if external(url):
+                    bad.append((page.name, tag, url))
+    for css in site.glob("_static/**/*.css"):
+        for url in re.findall(r"url\(\s*['\"]?([^'\")]+)", css.read_text(encoding="utf-8", errors="ignore")):
+            if external(url):
+                bad.append((css.name, "css", url))
+    assert bad == []
+
+
+def test_static_steppers_are_there_with_a_live_only_note(site):
+    html = (site / "notebooks" / "02-mcall.html").read_text(encoding="utf-8")
+    assert html.count("data-gsb='1'") >= 4
+    assert "只能在 JupyterLab 里用" in html
+    assert "widget-state+json" not in html
+
+
+def open_page(browser, url, requests=None):
+    page = browser.new_page(viewport={"width": 1200, "height": 1600})
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    if requests is not None:
+        page.on("request", lambda r: requests.append(r.url))
+    page.goto(url)
+    page.wait_for_selector("html[data-gsb-ready]", timeout=20000)
+    return page, errors
+
+
+def snapshot(stepper):
+    return {
+        "status": stepper.locator(".gsb-status").inner_text(),
+        "done": stepper.locator(".gsb-listing tr.done").all_inner_texts(),
+        "changed": stepper.locator(".gsb-regs tr.changed").evaluate_all(
+            "rows => rows.map(r => r.getAttribute('data-reg'))"),
+        "picture": stepper.locator(".gsb-picture").get_attribute("data-step"),
+        "src": stepper.locator(".gsb-picture").get_attribute("src"),
+    }
+
+
+def test_stepper_steps_forward_and_back_from_disk(site, browser, tmp_path):
+    requests = []
+    page, errors = open_page(browser, (site / "notebooks" / "02-mcall.html").as_uri(), requests)
+    st = page.locator("[data-gsb]").first
+    before = snapshot(st)
+    assert before["status"].startswith("第 0 /")
+    st.locator(".gsb-next").click()
+    st.locator(".gsb-next").click()
+    two = snapshot(st)
+    st.locator(".gsb-next").click()
+    three = snapshot(st)
+    page.screenshot(path=str(tmp_path / "mcall-step3.png"), full_page=True)
+    assert three["status"].startswith("第 3 /") and "MOVQ" in three["status"]
+    assert three["done"] and three["done"] != two["done"]  # the highlighted line moved
+    assert three["picture"] == "3" and three["src"] != before["src"]  # g.sched.pc was written
+    st.locator(".gsb-next").click()  # LEAQ fn+0(FP), BX
+    assert snapshot(st)["changed"] == ["rbx"]
+    st.locator(".gsb-prev").click()
+    assert snapshot(st) == three
+    st.locator(".gsb-prev").click()
+    assert snapshot(st) == two
+    st.locator(".gsb-last").click()
+    end = st.locator(".gsb-end").inner_text()
+    assert "已调用 fn(g)" in end
+    assert errors == []
+    assert all(u.startswith(("file:", "data:")) for u in requests), requests
+
+
+def test_arrow_keys_slider_and_url_fragment(site, browser, tmp_path):
+    url = (site / "notebooks" / "02-mcall.html").as_uri() + "#mcall:on_g0:5"
+    page, errors = open_page(browser, url)
+    st = page.locator("[data-gsb]").first
+    assert st.locator(".gsb-select").input_value() != "0"  # on_g0, not the first preset
+    assert snapshot(st)["status"].startswith("第 5 /")
+    st.focus()
+    page.keyboard.press("ArrowRight")
+    assert snapshot(st)["status"].startswith("第 6 /")
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowLeft")
+    assert snapshot(st)["status"].startswith("第 4 /")
+    assert page.evaluate("location.hash") == "#mcall:on_g0:4"
+    st.locator(".gsb-range").fill("2")
+    assert snapshot(st)["status"].startswith("第 2 /")
+    st.locator(".gsb-last").click()
+    assert "badmcall" in st.locator(".gsb-end").inner_text()
+    for label in ("首步", "上一步", "下一步", "末步", "播放", "步骤", "选择场景"):
+        assert st.get_by_label(label).count() == 1, label
+    page.screenshot(path=str(tmp_path / "mcall-on-g0.png"), full_page=True)
+    assert errors == []
+
+
+def test_scenario_selector_switches_presets(site, browser):
+    page, errors = open_page(browser, (site / "notebooks" / "04-gogo.html").as_uri())
+    st = page.locator("[data-gsb]").first
+    options = st.locator(".gsb-select option").all_inner_texts()
+    assert any("nil_g" in o for o in options)
+    st.locator(".gsb-select").select_option(label=next(o for o in options if "nil_g" in o))
+    st.locator(".gsb-last").click()
+    end = st.locator(".gsb-end")
+    assert "fault" in end.get_attribute("class") and "0x0" in end.inner_text()
+    assert errors == []
+
+
+def test_served_over_http(site, browser):
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/notebooks/05-roundtrip.html"
+        requests = []
+        page, errors = open_page(browser, url, requests)
+        st = page.locator("[data-gsb]").first
+        st.locator(".gsb-last").click()
+        assert "CALL runtime·mcall" in st.locator(".gsb-end").inner_text()
+        assert errors == []
+        assert all(u.startswith(("http://127.0.0.1", "data:")) for u in requests), requests
+    finally:
+        server.shutdown()
+
+
+def test_chinese_search_finds_a_chapter(site, browser):
+    page = browser.new_page()
+    page.goto((site / "search.html").as_uri() + "?q=" + "溢出")
+    page.wait_for_selector("#search-results li, ul.search li", timeout=20000)
+    results = page.locator("#search-results").inner_text()
+    assert "mcall" in results
