@@ -10,32 +10,32 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "_build" / "html"
 
 
-def build(clean: bool = False) -> Path:
-    """Run jupyter-book; raise SystemExit if any notebook failed to execute."""
-    if clean and (ROOT / "_build").exists():
-        shutil.rmtree(ROOT / "_build")
+def build(clean: bool = False, root: Path = ROOT) -> Path:
+    """Run jupyter-book on `root`; raise SystemExit if any notebook failed to execute."""
+    out = root / "_build" / "html"
+    if clean and (root / "_build").exists():
+        shutil.rmtree(root / "_build")
     jb = Path(sys.executable).with_name("jupyter-book")
-    cmd = [str(jb), "build", str(ROOT), "--config", str(ROOT / "book.yml"),
-           "--toc", str(ROOT / "_toc.yml"), "--builder", "html"]
+    cmd = [str(jb), "build", str(root), "--config", str(root / "book.yml"),
+           "--toc", str(root / "_toc.yml"), "--builder", "html"]
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True)
     elapsed = time.perf_counter() - t0
     log = proc.stdout + proc.stderr
-    (ROOT / "_build").mkdir(exist_ok=True)
-    (ROOT / "_build" / "build.log").write_text(log, encoding="utf-8")
-    reports = list((OUT / "reports").glob("**/*.log")) if (OUT / "reports").exists() else []
+    (root / "_build").mkdir(exist_ok=True)
+    (root / "_build" / "build.log").write_text(log, encoding="utf-8")
+    reports = list((out / "reports").glob("**/*.log")) if (out / "reports").exists() else []
     failed = proc.returncode != 0 or reports or "Execution Failed" in log or "CellExecutionError" in log
     if failed:
         sys.stderr.write(log[-6000:])
         for r in reports:
             sys.stderr.write(f"\n--- {r}\n{r.read_text(encoding='utf-8')[-4000:]}")
-        raise SystemExit(f"book build failed (see {ROOT / '_build' / 'build.log'})")
-    saved = prune(OUT)
-    print(f"built {OUT} in {elapsed:.1f} s; pruned {saved / 1e6:.1f} MB; site is {size(OUT) / 1e6:.1f} MB")
-    return OUT
+        raise SystemExit(f"book build failed (see {root / '_build' / 'build.log'})")
+    saved = prune(out)
+    print(f"built {out} in {elapsed:.1f} s; pruned {saved / 1e6:.1f} MB; site is {size(out) / 1e6:.1f} MB")
+    return out
 
 
 WIDGET_STATE = re.compile(r'<script type="application/vnd\.jupyter\.widget-state\+json">.*?</script>', re.S)

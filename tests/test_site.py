@@ -173,3 +173,22 @@ def test_chinese_search_finds_a_chapter(site, browser):
     page.wait_for_selector("#search-results li, ul.search li", timeout=20000)
     results = page.locator("#search-results").inner_text()
     assert "mcall" in results
+
+
+def test_build_fails_on_an_execution_error(tmp_path):
+    import nbformat
+
+    from gosched_book.site import build
+
+    root = tmp_path / "book"
+    (root / "notebooks").mkdir(parents=True)
+    config = (Path(__file__).parents[1] / "book.yml").read_text(encoding="utf-8")
+    (root / "book.yml").write_text(config.replace("gosched_book/views/static", "."), encoding="utf-8")
+    (root / "_toc.yml").write_text("format: jb-book\nroot: notebooks/broken\n", encoding="utf-8")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# 坏掉的一章"), nbformat.v4.new_code_cell("1 / 0")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, root / "notebooks" / "broken.ipynb")
+    with pytest.raises(SystemExit, match="book build failed"):
+        build(clean=True, root=root)
+    assert "ZeroDivisionError" in (root / "_build" / "build.log").read_text(encoding="utf-8")

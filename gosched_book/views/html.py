@@ -12,6 +12,9 @@ from .model import END_TITLES, State
 CSS = "<style>" + (resources.files(__package__) / "static" / "stepper.css").read_text("utf-8") + "</style>"
 
 
+WINDOW_BEFORE, WINDOW_AFTER = 9, 12
+
+
 def title(t: Trace) -> str:
     preset = PRESETS[t.routine][t.scenario]
     return (f"<div class='gsb-title'><b>{escape(ROUTINE_TITLES[t.routine])}</b>"
@@ -33,8 +36,14 @@ def listing(st: State) -> str:
         return "<div class='gsb-listing'>（此处没有源码）</div>"
     done = st.step.line if st.step and st.step.file == file else 0
     nxt = st.next_line if st.next_file == file else 0
-    out = [f"<div class='gsb-listing'><div class='mono' style='color:#667'>{escape(file)}</div><table>"]
-    for r in rows(file):
+    # A widget cannot scroll itself, so show a window of lines around the current one.
+    all_rows = rows(file)
+    focus = done or nxt or 1
+    lo, hi = max(1, focus - WINDOW_BEFORE), focus + WINDOW_AFTER
+    shown = [r for r in all_rows if lo <= r.line <= hi]
+    out = [f"<div class='gsb-listing'><div class='mono' style='color:#667'>{escape(file)}"
+           f"（第 {shown[0].line}–{shown[-1].line} 行，共 {len(all_rows)} 行）</div><table>"]
+    for r in shown:
         cls = " ".join(c for c, on in (("done", r.line == done), ("next", r.line == nxt)) if on)
         code, _, comment = r.text.partition("//")
         cm = f"<span class='cm'>//{escape(comment)}</span>" if _ else ""
