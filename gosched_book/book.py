@@ -109,11 +109,13 @@ def facts(routine="mcall", preset=None, **params):
         ["入口 SP", f"{t.initial_regs['rsp']:#x}", lab(t.initial_regs["rsp"])],
         ["结束时 SP", f"{regs['rsp']:#x}", lab(regs["rsp"])],
         ["g0.sched.sp（开始时）", f"{init['g0.sched.sp']:#x}", lab(init["g0.sched.sp"])],
-        ["结束时 SP − g0.sched.sp", f"{regs['rsp'] - init['g0.sched.sp']:+#x}", ""],
         ["结束时 R14", f"{regs['r14']:#x}", lab(regs["r14"])],
         ["结束时 TLS g", f"{t.tls_at(n):#x}", lab(t.tls_at(n))],
         ["执行的指令数", str(n), ""],
     ]
+    g0_lo, g0_hi = init["g0.stack.lo"], init["g0.stack.hi"]
+    if g0_lo <= regs["rsp"] < g0_hi:  # only meaningful while on g0's stack
+        rows.insert(3, ["结束时 SP − g0.sched.sp", f"{regs['rsp'] - init['g0.sched.sp']:+#x}", ""])
     for f in ("sp", "pc", "g", "ctxt", "ret", "bp"):
         a = next(a for a, _, l in t.memory if l == f"g.sched.{f}")
         rows.append([f"g.sched.{f}：开始 → 结束", f"{init[f'g.sched.{f}']:#x} → {mem.get(a, 0):#x}",
@@ -160,10 +162,14 @@ def errata():
 def _fix_for(err: AsmError) -> str:
     img = code_image()
     word = err.loc.text.split("//")[0].split()
-    key = {"+0(FP),": "buf+0(FP)", "uf_g(BX),": "gobuf_g(BX)", "X),": "0(DX)", "CAL": "CALL"}
-    for token, real in key.items():
+    # typo token -> (routine, the real instruction's Plan 9 text)
+    key = {"+0(FP),": ("runtime·gogo", "MOVQ    buf+0(FP), BX"),
+           "uf_g(BX),": ("runtime·gogo", "MOVQ    gobuf_g(BX), DX"),
+           "X),": ("runtime·gogo", "MOVQ    0(DX), CX"),
+           "CAL": ("gosave_systemstack_switch<>", "CALL    runtime·abort(SB)")}
+    for token, (routine, real) in key.items():
         if token in word:
-            p = next(p for p in img.placed if real in p.ins.text)
+            p = next(p for p in img.function_placed(routine) if p.ins.text == real)
             return f"<code>{escape(p.ins.text)}</code><br>{escape(p.data.hex(' '))}"
     if "noswitch" in err.message or "'bad'" in err.message:
         return "原文省略了 noswitch: 与 bad: 两段标签体，本书的清单补上了"

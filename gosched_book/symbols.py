@@ -90,7 +90,7 @@ class Symbolizer:
             return code
         s = self.stack_of(value)
         if s:
-            return f"{s.owner} stack hi-{s.hi - value:#x}"
+            return f"{s.owner} stack lo" if value == s.lo else f"{s.owner} stack hi-{s.hi - value:#x}"
         if value == self.stacks[0].hi or any(value == s.hi for s in self.stacks):
             owner = next(s.owner for s in self.stacks if s.hi == value)
             return f"{owner} stack hi"

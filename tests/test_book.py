@@ -1,0 +1,38 @@
+"""The chapter helpers compute what they show from the library."""
+import re
+
+from gosched_book import book, run
+from gosched_book.golden import pairs
+
+
+def test_errata_pairs_each_typo_with_the_real_instruction():
+    html = book.errata().data
+    fixes = re.findall(r"<code>([^<]+)</code><br>([0-9a-f ]+)", html)
+    assert [f for f, _ in fixes] == ["MOVQ    buf+0(FP), BX", "MOVQ    gobuf_g(BX), DX",
+                                     "MOVQ    0(DX), CX", "CALL    runtime·abort(SB)"]
+    assert "did you mean CALL?" in html and "did you mean gobuf_g?" in html
+
+
+def test_instruction_table_counts_match_the_golden_comparison():
+    html = book.instruction_table().data
+    assert "✗" not in html
+    assert f"共 {len(pairs())} 条指令" in html
+    assert all(p.match in ("exact", "opcode") for p in pairs())
+
+
+def test_exercise_answer_is_read_from_the_trace():
+    t = run("mcall")
+    k = next(s.i for s in t.steps if s.plan9.startswith("PUSHQ"))
+    html = book.exercise("q", "mcall", at="PUSHQ", slot="[SP]").data
+    assert f"第 {k} 步" in html and f"{t.symbols['g']:#x}" in html and "<details>" in html
+
+
+def test_g0_reuse_shows_the_same_sp_every_round():
+    html = book.g0_reuse(rounds=2).data
+    sps = re.findall(r"<td>(0x[0-9a-f]+)</td>", html)
+    assert len(sps) == 2 and sps[0] == sps[1]
+
+
+def test_facts_only_relates_sp_to_g0_when_on_g0():
+    assert "SP − g0.sched.sp" in book.facts("mcall").data
+    assert "SP − g0.sched.sp" not in book.facts("systemstack").data
