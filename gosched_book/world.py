@@ -76,11 +76,26 @@ class Scenario:
             return self.preset
         return next(iter(PRESETS.get(self.routine, {"normal": None})))
 
+    def overrides(self) -> dict:
+        """The fields set explicitly, beyond the routine and its preset."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)[2:]
+                if getattr(self, f.name) is not None}
+
+    @property
+    def key(self) -> str:
+        """`routine:preset`, plus `+field=value` for each override (used in URL fragments)."""
+        extra = "".join(f"+{k}={_show(v)}" for k, v in self.overrides().items())
+        return f"{self.routine}:{self.preset_name}{extra}"
+
     def replace(self, **changes) -> "Scenario":
         return dataclasses.replace(self, **changes)
 
 
 DEFAULTS_BY_ROUTINE = {"gogo": {"current": "g0"}}
+
+
+def _show(v) -> str:
+    return f"{v:#x}" if isinstance(v, int) and not isinstance(v, bool) else str(v)
 
 
 def _validate(p: dict) -> None:

@@ -192,3 +192,18 @@ def test_build_fails_on_an_execution_error(tmp_path):
     with pytest.raises(SystemExit, match="book build failed"):
         build(clean=True, root=root)
     assert "ZeroDivisionError" in (root / "_build" / "build.log").read_text(encoding="utf-8")
+
+
+def test_custom_scenario_has_its_own_key_and_title(site, browser):
+    uri = (site / "notebooks" / "02-mcall.html").as_uri()
+    page, errors = open_page(browser, uri)
+    keys = page.evaluate("gsbSteppers.map(s => s.data.scenarios[0].key)")
+    custom = [k for k in keys if "+entry_sp=" in k]
+    assert len(custom) == 1
+    page2, errors2 = open_page(browser, f"{uri}#{custom[0]}:1")
+    st = page2.locator("[data-gsb]").nth(keys.index(custom[0]))
+    assert st.locator(".gsb-status").inner_text().startswith("第 1 /")
+    assert "已修改" in st.locator(".gsb-title").inner_text()
+    st.locator(".gsb-last").click()
+    assert "fault" in st.locator(".gsb-end").get_attribute("class")
+    assert errors == [] and errors2 == []

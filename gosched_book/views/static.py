@@ -31,9 +31,12 @@ def payload(scenarios: list[Scenario]) -> dict:
                 pictures.append(svg)
             pics.append(index[svg])
         files |= {s.file for s in t.steps if s.file}
+        changed = sc.overrides()
+        note = ("（已修改：" + "，".join(f"{k} = {v:#x}" if isinstance(v, int) and not isinstance(v, bool)
+                                     else f"{k} = {v}" for k, v in changed.items()) + "）") if changed else ""
         items.append({
-            "key": f"{t.routine}:{t.scenario}",
-            "title": f"{t.routine} / {t.scenario}：{PRESETS[t.routine][t.scenario].title}",
+            "key": sc.key,
+            "title": f"{t.routine} / {t.scenario}：{PRESETS[t.routine][t.scenario].title}{note}",
             "routine_title": ROUTINE_TITLES[t.routine],
             "trace": to_dict(t),
             "pictures": pics,

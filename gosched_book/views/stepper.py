@@ -82,7 +82,7 @@ class Stepper(W.VBox):
         self.slider.max = self.play.max = n
         self.slider.value = self.play.value = 0
         self._quiet = False
-        self.header.value = html.title(trace)
+        self.header.value = html.title(trace, self.scenario.overrides())
         self._show(0)
         self._stop_prerender = False
         t = trace

@@ -193,14 +193,14 @@
   };
 
   function fromHash(steppers) {
-    var m = /^#([\w·<>%-]+):([\w-]+):(\d+)$/.exec(decodeURIComponent(location.hash || ""));
+    var m = /^#(.+:.+):(\d+)$/.exec(decodeURIComponent(location.hash || ""));
     if (!m) return;
-    var key = m[1] + ":" + m[2];
+    var key = m[1], step = m[2];
     for (var j = 0; j < steppers.length; j++) {
       var st = steppers[j];
       for (var i = 0; i < st.data.scenarios.length; i++) {
         if (st.data.scenarios[i].key === key) {
-          st.load(i, Number(m[3]), true);
+          st.load(i, Number(step), true);
           st.root.scrollIntoView();
           return;
         }
