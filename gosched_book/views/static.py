@@ -72,8 +72,8 @@ def stepper_html(scenarios: list[Scenario], all_presets: bool = True) -> str:
         "<div class='gsb-title'></div>"
         "<div class='gsb-bar'><label>场景 <select class='gsb-select' aria-label='选择场景'></select></label></div>"
         "<div class='gsb-bar'>"
-        + btn("gsb-first", "首步", "⏮ 首步") + btn("gsb-prev", "上一步", "◀ 上一步")
-        + btn("gsb-next", "下一步", "下一步 ▶") + btn("gsb-last", "末步", "末步 ⏭")
+        + btn("gsb-first", "首步", "« 首步") + btn("gsb-prev", "上一步", "◀ 上一步")
+        + btn("gsb-next", "下一步", "下一步 ▶") + btn("gsb-last", "末步", "末步 »")
         + btn("gsb-play", "播放", "▶ 播放")
         + "<input type='range' class='gsb-range' min='0' value='0' aria-label='步骤'>"
         "</div>"

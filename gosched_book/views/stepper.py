@@ -32,10 +32,10 @@ class Stepper(W.VBox):
         self._stop_prerender = False
         self._quiet = False
         # Step controls.
-        self.first = W.Button(description="⏮ 首步", tooltip="回到第 0 步", layout=_LAYOUT_BTN)
+        self.first = W.Button(description="« 首步", tooltip="回到第 0 步", layout=_LAYOUT_BTN)
         self.prev = W.Button(description="◀ 上一步", tooltip="上一条指令", layout=_LAYOUT_BTN)
         self.next = W.Button(description="下一步 ▶", tooltip="下一条指令", layout=_LAYOUT_BTN)
-        self.last = W.Button(description="末步 ⏭", tooltip="跳到结尾", layout=_LAYOUT_BTN)
+        self.last = W.Button(description="末步 »", tooltip="跳到结尾", layout=_LAYOUT_BTN)
         self.play = W.Play(interval=700, min=0, max=len(self.trace.steps), step=1, description="播放")
         self.slider = W.IntSlider(min=0, max=len(self.trace.steps), description="步骤",
                                   continuous_update=True, layout=W.Layout(width="360px"))

@@ -81,7 +81,7 @@
     if (this.timer) { this.stop(); return; }
     var self = this;
     if (this.k >= this.n()) this.go(0);
-    this.q(".gsb-play").textContent = "⏸ 暂停";
+    this.q(".gsb-play").textContent = "‖ 暂停";
     this.q(".gsb-play").setAttribute("aria-label", "暂停");
     this.timer = setInterval(function () {
       if (self.k >= self.n()) { self.stop(); return; }

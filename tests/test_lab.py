@@ -1,0 +1,107 @@
+"""In a real JupyterLab, a chapter cell gives the live widget stepper, not the static one."""
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from test_site import ARGS, CHROMIUM
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).parents[1]
+TOKEN = "gosched-book-test"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    work = tmp_path_factory.mktemp("lab")
+    shutil.copytree(ROOT / "notebooks", work / "notebooks")  # the lab may save into its copy
+    port = free_port()
+    log = open(work / "lab.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
+         f"--ServerApp.token={TOKEN}", f"--ServerApp.root_dir={work / 'notebooks'}", "--allow-root",
+         "--LabApp.news_url=", "--ServerApp.open_browser=False"],
+        stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"{url}/api/status?token={TOKEN}", timeout=2)
+            break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.terminate()
+        pytest.fail("JupyterLab did not start: " + (work / "lab.log").read_text()[-2000:])
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def wait_for_idle_kernel(url: str, timeout: float = 90) -> None:
+    """Until the notebook's kernel is up and idle (asked through the server's REST API)."""
+    import json
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        with urllib.request.urlopen(f"{url}/api/sessions?token={TOKEN}", timeout=5) as r:
+            sessions = json.load(r)
+        if sessions and sessions[0]["kernel"]["execution_state"] == "idle":
+            time.sleep(2)  # let the page's kernel connection settle
+            return
+        time.sleep(0.5)
+    pytest.fail("the kernel never became idle")
+
+
+def test_live_stepper_in_jupyterlab(lab, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1200})
+        page.goto(f"{lab}/lab/tree/02-mcall.ipynb?token={TOKEN}")
+        page.wait_for_selector(".jp-Notebook", timeout=90000)
+        wait_for_idle_kernel(lab)
+        page.click("div.lm-MenuBar-itemLabel:text-is('Run')")
+        page.click("div.lm-Menu-itemLabel:text-is('Run All Cells')")
+        next_button = page.locator("button:has-text('下一步')").first
+        try:
+            next_button.wait_for(timeout=120000)
+        except Exception:
+            page.screenshot(path=str(tmp_path / "jupyterlab-timeout.png"))
+            raise
+        assert page.locator("[data-gsb]").count() == 0  # the widget view won, not the static HTML
+        page.wait_for_function("document.querySelector('.gsb-status') && "
+                               "document.querySelector('.gsb-status').textContent.includes('第 0 /')",
+                               timeout=30000)
+        for _ in range(4):
+            next_button.click()
+        page.wait_for_function("document.querySelector('.gsb-status').textContent.includes('第 4 /')",
+                               timeout=10000)
+        # LEAQ fn+0(FP), BX: the register table marks rbx as changed, with old -> new.
+        changed = page.evaluate("Array.from(document.querySelector('.gsb-regs').querySelectorAll("
+                                "'tr.changed td:first-child')).map(td => td.textContent)")
+        assert changed == ["rbx"]
+        page.locator(".widget-dropdown select").first.select_option(label=next(
+            o for o in page.locator(".widget-dropdown select").first.locator("option").all_inner_texts() if "on_g0" in o))
+        page.wait_for_function("document.querySelector('.gsb-status').textContent.includes('第 0 /')",
+                               timeout=10000)
+        page.locator("button:has-text('末步')").first.click()
+        page.wait_for_function("document.querySelector('.gsb-end').textContent.includes('badmcall')",
+                               timeout=10000)
+        page.screenshot(path=str(tmp_path / "jupyterlab-mcall.png"))
+        browser.close()
