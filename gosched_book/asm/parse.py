@@ -123,19 +123,19 @@ class _Operand:
                 return AddrOf(name, off, col)
             return Imm(self._expr(), col)
         t = self.tok
-        if t.kind == "ident" and t.text in REGISTERS and self.toks[self.i + 1].text != "(":
+        if t.kind == "ident" and t.text in REGISTERS and self._peek(self.i + 1).text != "(":
             self.i += 1
             return Reg(t.text, col)
         if t.kind == "ident" and t.text == "TLS":
             self.i += 1
             return TLSBase(col)
-        if t.kind == "ident" and t.text == "g" and self.toks[self.i + 1].text == "(":
+        if t.kind == "ident" and t.text == "g" and self._peek(self.i + 1).text == "(":
             self.i += 1
             self.expect("(", "'('")
             r = self._register()
             self.expect(")", "')'")
             return Mem(None, -8, tls=True, col=col)  # g(r): the linker drops r, uses FS:-8
-        if t.kind == "ident" and self.toks[self.i + 1].kind == "end" and t.text not in self.consts:
+        if t.kind == "ident" and self._peek(self.i + 1).kind == "end" and t.text not in self.consts:
             self.i += 1
             return LabelRef(t.text, col)
         if t.kind == "ident" and t.text not in self.consts and self._looks_symbolic():
@@ -147,15 +147,18 @@ class _Operand:
             raise _Fail("N(PC) takes a number, not a name", name_col)
         return self._memory(col)
 
+    def _peek(self, j: int) -> Tok:
+        return self.toks[j] if j < len(self.toks) else self.toks[-1]
+
     def _looks_symbolic(self) -> bool:
         # name[+-off](SB|FP|PC)
         j = self.i + 1
-        if self.toks[j].text in ("+", "-") and self.toks[j].kind == "punct":
+        if self._peek(j).text in ("+", "-") and self._peek(j).kind == "punct":
             j += 2
         return (
-            self.toks[j].text == "("
-            and self.toks[j + 1].text in _PSEUDO
-            and self.toks[j + 2].text == ")"
+            self._peek(j).text == "("
+            and self._peek(j + 1).text in _PSEUDO
+            and self._peek(j + 2).text == ")"
         )
 
     def _symbolic(self) -> tuple[str, int, str, int]:
@@ -180,7 +183,7 @@ class _Operand:
 
     def _memory(self, col: int) -> Operand:
         disp = 0
-        nxt = self.toks[self.i + 1] if self.tok.text == "(" else None
+        nxt = self._peek(self.i + 1) if self.tok.text == "(" else None
         is_base = nxt is not None and (nxt.text in REGISTERS or nxt.text in _PSEUDO)
         if not is_base:
             disp = self._expr()
