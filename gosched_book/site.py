@@ -33,6 +33,12 @@ def build(clean: bool = False, root: Path = ROOT) -> Path:
         for r in reports:
             sys.stderr.write(f"\n--- {r}\n{r.read_text(encoding='utf-8')[-4000:]}")
         raise SystemExit(f"book build failed (see {root / '_build' / 'build.log'})")
+    # Sphinx's incremental build may keep an older copy of our own static files.
+    static = Path(__file__).parent / "views" / "static"
+    if (out / "_static").exists():
+        for f in static.iterdir():
+            if f.is_file():
+                shutil.copyfile(f, out / "_static" / f.name)
     saved = prune(out)
     print(f"built {out} in {elapsed:.1f} s; pruned {saved / 1e6:.1f} MB; site is {size(out) / 1e6:.1f} MB")
     return out

@@ -80,8 +80,8 @@ def snapshot(stepper):
     return {
         "status": stepper.locator(".gsb-status").inner_text(),
         "done": stepper.locator(".gsb-listing tr.done").all_inner_texts(),
-        "changed": stepper.locator(".gsb-regs tr.changed").evaluate_all(
-            "rows => rows.map(r => r.getAttribute('data-reg'))"),
+        "changed": stepper.locator(".gsb-regs td.changed[data-reg]").evaluate_all(
+            "cells => cells.map(c => c.getAttribute('data-reg'))"),
         "picture": stepper.locator(".gsb-picture").get_attribute("data-step"),
         "src": stepper.locator(".gsb-picture").get_attribute("src"),
     }

@@ -146,24 +146,32 @@
     var rt = this.q(".gsb-regs");
     rt.textContent = "";
     var head = el("tr");
-    ["寄存器", "值", "指向"].forEach(function (h) { head.appendChild(el("th", "", h)); });
+    ["寄存器", "值", "指向", "寄存器", "值", "指向"].forEach(function (h) { head.appendChild(el("th", "", h)); });
     rt.appendChild(head);
-    function row(name, value, before, isChanged) {
-      var tr = el("tr", isChanged ? "changed" : "");
-      tr.setAttribute("data-reg", name);
-      tr.appendChild(el("td", "", name));
-      var v = el("td");
+    // Two registers per row keeps the table short in a book column.
+    function cells(tr, name, value, before, isChanged) {
+      var cls = isChanged ? "changed" : "";
+      var n = el("td", cls, name);
+      n.setAttribute("data-reg", name);
+      if (isChanged) n.setAttribute("aria-label", name + " 已改变：" + before + " → " + value);
+      tr.appendChild(n);
+      var v = el("td", cls);
       if (isChanged) { v.appendChild(el("span", "old", before)); v.appendChild(document.createTextNode(" → ")); }
       v.appendChild(document.createTextNode(value));
       tr.appendChild(v);
-      tr.appendChild(el("td", "", labels[value] || ""));
-      if (isChanged) tr.setAttribute("aria-label", name + " 已改变：" + before + " → " + value);
-      rt.appendChild(tr);
+      tr.appendChild(el("td", cls + " desc", labels[value] || ""));
     }
-    REGS.forEach(function (r) { row(r, regs[r], old[r], changed.indexOf(r) >= 0); });
     var tls = step ? step.tls_g : t.initial.tls_g;
     var tlsOld = k > 1 ? t.steps[k - 2].tls_g : t.initial.tls_g;
-    row("TLS g", tls, tlsOld, k > 0 && tls !== tlsOld);
+    var entries = REGS.map(function (r) { return [r, regs[r], old[r], changed.indexOf(r) >= 0]; });
+    entries.push(["TLS g", tls, tlsOld, k > 0 && tls !== tlsOld]);
+    var half = Math.ceil(entries.length / 2);
+    for (var i = 0; i < half; i++) {
+      var tr = el("tr");
+      cells.apply(null, [tr].concat(entries[i]));
+      if (entries[i + half]) cells.apply(null, [tr].concat(entries[i + half]));
+      rt.appendChild(tr);
+    }
     // Writes.
     var w = this.q(".gsb-writes");
     w.textContent = "";
