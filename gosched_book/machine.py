@@ -56,6 +56,7 @@ class _Recorder:
             plan9=p["plan9"], intel=p["intel"], file=p["file"], line=p["line"],
             comment=p["comment"], regs=regs, changed=changed, writes=writes,
             tls_g=self.tls_g(uc), note=note or p.get("note", ""),
+            flags=uc.reg_read(X.UC_X86_REG_EFLAGS),
         ))
         self.prev_regs = regs
 
@@ -147,6 +148,7 @@ def run_world(world: World) -> Trace:
     rec.prev_regs = rec.regs(uc)
     initial_regs = dict(rec.prev_regs)
     initial_tls = rec.tls_g(uc)
+    initial_flags = uc.reg_read(X.UC_X86_REG_EFLAGS)
     uc.hook_add(UC_HOOK_CODE, rec.on_code)
     uc.hook_add(UC_HOOK_MEM_WRITE, rec.on_write)
     uc.hook_add(UC_HOOK_MEM_READ_UNMAPPED | UC_HOOK_MEM_WRITE_UNMAPPED | UC_HOOK_MEM_FETCH_UNMAPPED
@@ -165,7 +167,7 @@ def run_world(world: World) -> Trace:
         rec.end = End("limit", "emulator stopped without an ending (timeout or count)", pc,
                       label=world.symbols.label(pc),
                       summary=summarize("limit", "stopped", pc, None, world.symbols))
-    return _trace(world, rec, initial_regs, initial_tls)
+    return _trace(world, rec, initial_regs, initial_tls, initial_flags)
 
 
 def _record_fault(uc: Uc, rec: _Recorder, err: UcError) -> None:
@@ -183,7 +185,7 @@ def _record_fault(uc: Uc, rec: _Recorder, err: UcError) -> None:
                   summarize("fault", detail, pc, address, w.symbols, access=access))
 
 
-def _trace(world: World, rec: _Recorder, regs: dict, tls: int) -> Trace:
+def _trace(world: World, rec: _Recorder, regs: dict, tls: int, initial_flags: int) -> Trace:
     sym = world.symbols
     sp = regs["rsp"]
     memory = tuple((a, v, sym.label(a, sp)) for a, v in world.memory)
@@ -199,4 +201,5 @@ def _trace(world: World, rec: _Recorder, regs: dict, tls: int) -> Trace:
         routine=world.scenario.routine, scenario=world.scenario.preset_name,
         params=dict(world.params), symbols=symbols, initial_regs=regs, initial_tls_g=tls,
         memory=memory, steps=tuple(rec.steps), end=rec.end, labels=labels, roles=dict(world.roles),
+        initial_flags=initial_flags,
     )

@@ -35,6 +35,7 @@ class Step:
     writes: tuple[Write, ...]
     tls_g: int
     note: str = ""  # e.g. "SIGTRAP" for INT $3 that continued
+    flags: int = 0x2  # RFLAGS after the instruction
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class Trace:
     end: End
     labels: Mapping[int, str] = field(default_factory=dict)  # address -> name, for values
     roles: Mapping[int, str] = field(default_factory=dict)  # stack address -> role at the start
+    initial_flags: int = 0x2
 
     def regs_at(self, k: int) -> Mapping[str, int]:
         """Registers after k steps (k = 0 is the initial state)."""
@@ -67,6 +69,9 @@ class Trace:
 
     def tls_at(self, k: int) -> int:
         return self.initial_tls_g if k == 0 else self.steps[k - 1].tls_g
+
+    def flags_at(self, k: int) -> int:
+        return self.initial_flags if k == 0 else self.steps[k - 1].flags
 
     def memory_at(self, k: int) -> dict[int, int]:
         """Known memory words after k steps."""
@@ -84,6 +89,15 @@ class Trace:
 
     def to_json(self, indent: int | None = None) -> str:
         return json.dumps(to_dict(self), ensure_ascii=False, indent=indent, sort_keys=False)
+
+
+FLAG_BITS = (("CF", 0), ("ZF", 6), ("SF", 7), ("OF", 11))
+
+
+def flag_text(v: int) -> str:
+    """The flags a reader needs for CMP/TEST and conditional jumps: `ZF=1 SF=0 CF=0 OF=0`."""
+    return " ".join(f"{name}={(v >> bit) & 1}" for name, bit in (FLAG_BITS[1], FLAG_BITS[2],
+                                                                   FLAG_BITS[0], FLAG_BITS[3]))
 
 
 def hx(v: int) -> str:
@@ -106,6 +120,7 @@ def to_dict(t: Trace) -> dict:
         "initial": {
             "regs": _regs(t.initial_regs),
             "tls_g": hx(t.initial_tls_g),
+            "flags": hx(t.initial_flags),
             "memory": [{"addr": hx(a), "value": hx(v), "label": lab} for a, v, lab in t.memory],
         },
         "steps": [
@@ -115,7 +130,7 @@ def to_dict(t: Trace) -> dict:
                 "comment": s.comment, "regs": _regs(s.regs), "changed": list(s.changed),
                 "writes": [{"addr": hx(w.addr), "size": w.size, "value": hx(w.value), "label": w.label}
                            for w in s.writes],
-                "tls_g": hx(s.tls_g), **({"note": s.note} if s.note else {}),
+                "tls_g": hx(s.tls_g), "flags": hx(s.flags), **({"note": s.note} if s.note else {}),
             }
             for s in t.steps
         ],
@@ -139,7 +154,7 @@ def from_dict(d: dict) -> Trace:
         Step(s["i"], s["routine"], i(s["pc"]), bytes.fromhex(s["bytes"]), s["plan9"], s["intel"],
              s["file"], s["line"], s["comment"], regs(s["regs"]), tuple(s["changed"]),
              tuple(Write(i(w["addr"]), w["size"], i(w["value"]), w["label"]) for w in s["writes"]),
-             i(s["tls_g"]), s.get("note", ""))
+             i(s["tls_g"]), s.get("note", ""), i(s.get("flags", "0x2")))
         for s in d["steps"]
     )
     e = d["end"]
@@ -153,4 +168,5 @@ def from_dict(d: dict) -> Trace:
             e.get("label", ""), e.get("summary", "")),
         {i(a): n for a, n in d.get("labels", {}).items()},
         {i(a): n for a, n in d.get("roles", {}).items()},
+        i(d["initial"].get("flags", "0x2")),
     )

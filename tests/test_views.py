@@ -155,3 +155,13 @@ def test_before_after_view():
     w = before_after("systemstack")
     html = w.value
     assert html.count("<svg") == 2 and "入口" in html and "结束" in html
+
+
+def test_flags_row_shows_what_cmpq_decided():
+    s = show("mcall", "on_g0")
+    cmp_step = next(st.i for st in s.trace.steps if st.plan9.startswith("CMPQ"))
+    s.go(cmp_step)
+    assert re.search(r"<tr class='changed'><td>flags</td><td colspan='2'>ZF=1", s.registers.value)
+    s.choose.value = ("mcall", "normal")
+    s.go(cmp_step)
+    assert "ZF=0" in s.registers.value

@@ -5,7 +5,7 @@ from html import escape
 from importlib import resources
 
 from ..presets import PRESETS, ROUTINE_TITLES
-from ..trace import Trace
+from ..trace import Trace, flag_text
 from .listing import rows
 from .model import END_TITLES, State
 
@@ -69,7 +69,10 @@ def registers(st: State) -> str:
     tls_changed = st.tls_g != st.tls_old
     old = f"<span class='old'>{st.tls_old:#x}</span> → " if tls_changed else ""
     out.append(f"<tr class='{'changed' if tls_changed else ''}'><td>TLS g</td><td>{old}{st.tls_g:#x}</td>"
-               f"<td>{escape(_g_name(st))}</td></tr></table>")
+               f"<td>{escape(_g_name(st))}</td></tr>")
+    fl_changed = flag_text(st.flags) != flag_text(st.flags_old)
+    out.append(f"<tr class='{'changed' if fl_changed else ''}'><td>flags</td>"
+               f"<td colspan='2'>{flag_text(st.flags)}</td></tr></table>")
     return "".join(out)
 
 

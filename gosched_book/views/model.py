@@ -61,6 +61,8 @@ class State:
     regs: tuple[RegRow, ...]
     tls_g: int
     tls_old: int
+    flags: int
+    flags_old: int
     writes: tuple[tuple[str, int, str], ...]  # (label, value, desc)
     finished: bool
     stacks: tuple[StackView, StackView]
@@ -140,7 +142,8 @@ def state(t: Trace, k: int) -> State:
     gobufs = tuple((owner, _gobuf(t, owner, mem, written)) for owner in (user_owner(t), "g0"))
     writes = tuple((w.label, w.value, desc(t, w.value)) for w in step.writes) if step else ()
     return State(k, n, step, next_pc, next_line, next_file, rows, t.tls_at(k),
-                 t.tls_at(k - 1) if k else t.initial_tls_g, writes, k == n, stacks, gobufs)
+                 t.tls_at(k - 1) if k else t.initial_tls_g, t.flags_at(k),
+                 t.flags_at(k - 1) if k else t.initial_flags, writes, k == n, stacks, gobufs)
 
 
 def _role(step: Step) -> str:

@@ -1,7 +1,9 @@
 """The live stepper: ipywidgets controls over a Trace, and sliders that re-run the machine."""
 from __future__ import annotations
 
+import atexit
 import threading
+import weakref
 
 import ipywidgets as W
 
@@ -15,6 +17,18 @@ from .model import state
 
 _LAYOUT_BTN = W.Layout(width="auto")
 PRERENDER_DELAY_S = 0.4
+_SHUTDOWN = threading.Event()
+_TIMERS: "weakref.WeakSet[threading.Timer]" = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_prerendering() -> None:
+    """Let background renders finish their current picture before the interpreter goes away."""
+    _SHUTDOWN.set()
+    for timer in list(_TIMERS):
+        timer.cancel()
+        if timer.is_alive():
+            timer.join(timeout=5)
 _STACK_CHOICES = [("goroutine g", "g"), ("g0", "g0"), ("gsignal", "gsignal"), ("另一个 g（g2）", "g2")]
 
 
@@ -87,9 +101,10 @@ class Stepper(W.VBox):
         self._stop_prerender = False
         t = trace
         # Render the other steps in the background once the reader pauses on this trace.
-        timer = threading.Timer(PRERENDER_DELAY_S, stackplot.prerender,
-                                args=(t, lambda: self._stop_prerender or self.trace is not t))
+        stop = lambda: _SHUTDOWN.is_set() or self._stop_prerender or self.trace is not t  # noqa: E731
+        timer = threading.Timer(PRERENDER_DELAY_S, stackplot.prerender, args=(t, stop))
         timer.daemon = True
+        _TIMERS.add(timer)
         timer.start()
 
     def _show(self, k: int) -> None:

@@ -21,6 +21,14 @@
               "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rip"];
   var END = { call: "调用", jump: "跳转", "return": "返回", event: "事件", fault: "故障", limit: "步数上限" };
 
+  // ZF, SF, CF and OF: what CMPQ/TESTQ set and the conditional jumps read.
+  function flagText(hex) {
+    var v = parseInt(hex || "0x2", 16);
+    return [["ZF", 6], ["SF", 7], ["CF", 0], ["OF", 11]].map(function (f) {
+      return f[0] + "=" + ((v >> f[1]) & 1);
+    }).join(" ");
+  }
+
   function Stepper(root, data) {
     this.root = root;
     this.data = data;
@@ -165,6 +173,9 @@
     var tlsOld = k > 1 ? t.steps[k - 2].tls_g : t.initial.tls_g;
     var entries = REGS.map(function (r) { return [r, regs[r], old[r], changed.indexOf(r) >= 0]; });
     entries.push(["TLS g", tls, tlsOld, k > 0 && tls !== tlsOld]);
+    var fl = flagText(step ? step.flags : t.initial.flags);
+    var flOld = flagText(k > 1 ? t.steps[k - 2].flags : t.initial.flags);
+    entries.push(["flags", fl, flOld, k > 0 && fl !== flOld]);
     var half = Math.ceil(entries.length / 2);
     for (var i = 0; i < half; i++) {
       var tr = el("tr");
