@@ -1,4 +1,4 @@
-"""Benchmarks; prints medians. Run with `make bench` or `python benchmarks/run.py [core|views|all]`."""
+"""Benchmarks; prints medians. `make bench`, or `python benchmarks/run.py [core|views|all|site]`."""
 from __future__ import annotations
 
 import statistics
@@ -55,8 +55,22 @@ def bench_core() -> None:
             print(f"{routine + '/' + preset:<34}{n:>6}{traced:>10.2f}{b:>9.3f}{traced / b:>7.1f}")
 
 
+def bench_site() -> None:
+    from gosched_book.site import build, size
+
+    t0 = time.perf_counter()
+    out = build(clean=True)
+    clean = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    build()
+    again = time.perf_counter() - t0
+    print(f"site: clean build {clean:.1f} s, no-change rebuild {again:.1f} s, size {size(out) / 1e6:.1f} MB")
+
+
 if __name__ == "__main__":
     which = sys.argv[1] if len(sys.argv) > 1 else "all"
+    if which == "site":  # slow (a full book build); not part of "all"
+        bench_site()
     if which in ("core", "all"):
         bench_core()
     if which in ("views", "all"):
