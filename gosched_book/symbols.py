@@ -91,9 +91,9 @@ class Symbolizer:
         s = self.stack_of(value)
         if s:
             return f"{s.owner} stack lo" if value == s.lo else f"{s.owner} stack hi-{s.hi - value:#x}"
-        if value == self.stacks[0].hi or any(value == s.hi for s in self.stacks):
-            owner = next(s.owner for s in self.stacks if s.hi == value)
-            return f"{owner} stack hi"
+        for st in self.stacks:
+            if value == st.hi:
+                return f"{st.owner} stack hi"
         return None
 
 

@@ -132,7 +132,7 @@ def build(ins: Instruction, res: Resolver, long_branch: bool, frame: int = 0) ->
             return Ins.create_reg_u32(Code.MOV_R32_IMM32, R[d.name], s.value & 0xFFFFFFFF)
         if kinds == "im":
             _need32(s)
-            return Ins.create_mem_i32(_code(f"MOV_RM{w}_IMM32"), mem(d), _s32(s.value) if not q else s.value)
+            return Ins.create_mem_i32(_code(f"MOV_RM{w}_IMM32"), mem(d), s.value)
         if kinds == "ar" and q:
             return Ins.create_reg_mem(Code.LEA_R64_M, R64[d.name], mem(SymRef(s.symbol, s.offset, s.col)))
         raise bad
@@ -221,10 +221,6 @@ def build(ins: Instruction, res: Resolver, long_branch: bool, frame: int = 0) ->
 def _need32(op: Imm) -> None:
     if not _fits32(op.value):
         raise Unencodable(f"constant {op.value:#x} does not fit in a signed 32-bit immediate", op.col)
-
-
-def _s32(v: int) -> int:
-    return v
 
 
 _NAMES = {"r": "register", "m": "memory", "i": "$constant", "a": "$symbol(SB)",

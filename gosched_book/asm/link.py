@@ -146,8 +146,8 @@ def _layout(funcs, base, extern, long) -> Image:
                 labels[item.name] = addrs[(f.name, k)] if k < len(insns) else symbols[f.name] + fsize[f.name]
             else:
                 k += 1
+        emitting = [j for j in range(len(insns)) if sizes[(f.name, j)]]
         for i, ins in enumerate(insns):
-            emitting = [j for j in range(len(insns)) if sizes[(f.name, j)]]
             pcrel = _pcrel_targets(f.name, i, emitting, addrs)
             res = Resolver(all_symbols, labels, pcrel)
             at = addrs[(f.name, i)]
