@@ -21,9 +21,6 @@ def median_ms(fn, repeat: int = 30, warmup: int = 2) -> float:
 
 
 def bench_core() -> None:
-    from unicorn import UC_ARCH_X86, UC_MODE_64, Uc
-    from unicorn import x86_const as X
-
     from gosched_book.asm.link import link
     from gosched_book.asm.parse import parse
     from gosched_book.machine import _new_uc, run_world

@@ -42,7 +42,7 @@ def bench_views() -> None:
         s.entry_sp.value = off
         slider.append(time.perf_counter() - t0)
     print(f"slider latency (re-run + redraw of step 0): median {_median_ms(slider):.1f} ms")
-    print(f"  of which the machine run (build + Unicorn + trace): see `benchmarks/run.py core`")
+    print("  of which the machine run (build + Unicorn + trace): see `benchmarks/run.py core`")
 
 
 if __name__ == "__main__":

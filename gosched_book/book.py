@@ -11,7 +11,7 @@ from .golden import pairs
 from .layout import go_asm_symbols
 from .routines import FILES
 from .views.html import CSS
-from .world import DATA_SYMBOLS, G_ADDR, M0, STACKS, code_image
+from .world import G_ADDR, M0, STACKS, code_image
 
 
 def _html(body: str):

@@ -2,7 +2,6 @@
 import pytest
 
 from gosched_book import PRESETS, run
-from gosched_book.layout import offsetof
 from gosched_book.world import code_image
 
 from helpers import addr_of, final_mem, final_regs, initial, writes_to

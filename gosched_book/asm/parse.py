@@ -132,7 +132,7 @@ class _Operand:
         if t.kind == "ident" and t.text == "g" and self._peek(self.i + 1).text == "(":
             self.i += 1
             self.expect("(", "'('")
-            r = self._register()
+            self._register()  # any register: the linker drops it
             self.expect(")", "')'")
             return Mem(None, -8, tls=True, col=col)  # g(r): the linker drops r, uses FS:-8
         if t.kind == "ident" and self._peek(self.i + 1).kind == "end" and t.text not in self.consts:

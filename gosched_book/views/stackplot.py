@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-from functools import lru_cache
 
 from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
