@@ -21,6 +21,7 @@ browser:
 	@sh scripts/ensure-chromium.sh
 
 test: setup browser
+	$(BIN)/ruff check gosched_book tests benchmarks
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 
 test-fast: setup
