@@ -15,15 +15,20 @@ CSS = "<style>" + (resources.files(__package__) / "static" / "stepper.css").read
 WINDOW_BEFORE, WINDOW_AFTER = 9, 12
 
 
+def changed_note(overrides: dict | None) -> str:
+    """`（已修改：entry_sp = 0x…）` for a scenario's explicit fields, or '' (plain text)."""
+    if not overrides:
+        return ""
+    items = "，".join(f"{k} = {v:#x}" if isinstance(v, int) and not isinstance(v, bool) else f"{k} = {v}"
+                     for k, v in overrides.items())
+    return f"（已修改：{items}）"
+
+
 def title(t: Trace, overrides: dict | None = None) -> str:
     preset = PRESETS[t.routine][t.scenario]
-    changed = ""
-    if overrides:
-        items = "，".join(f"{k} = {v:#x}" if isinstance(v, int) and not isinstance(v, bool) else f"{k} = {v}"
-                         for k, v in overrides.items())
-        changed = f"（已修改：{escape(items)}）"
     return (f"<div class='gsb-title'><b>{escape(ROUTINE_TITLES[t.routine])}</b>"
-            f" — 场景 <code>{escape(t.scenario)}</code>：{escape(preset.title)}{changed}</div>")
+            f" — 场景 <code>{escape(t.scenario)}</code>：{escape(preset.title)}"
+            f"{escape(changed_note(overrides))}</div>")
 
 
 def status(st: State) -> str:

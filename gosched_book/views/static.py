@@ -11,6 +11,7 @@ from ..presets import PRESETS, ROUTINE_TITLES
 from ..trace import to_dict
 from ..world import Scenario
 from . import stackplot
+from .html import changed_note
 from .listing import rows
 
 LIVE_ONLY = "改起始状态的滑块（入口 SP、当前 g、g.sched.ctxt……）只能在 JupyterLab 里用：用 make lab 打开本章即可实时重跑。"
@@ -31,9 +32,7 @@ def payload(scenarios: list[Scenario]) -> dict:
                 pictures.append(svg)
             pics.append(index[svg])
         files |= {s.file for s in t.steps if s.file}
-        changed = sc.overrides()
-        note = ("（已修改：" + "，".join(f"{k} = {v:#x}" if isinstance(v, int) and not isinstance(v, bool)
-                                     else f"{k} = {v}" for k, v in changed.items()) + "）") if changed else ""
+        note = changed_note(sc.overrides())
         items.append({
             "key": sc.key,
             "title": f"{t.routine} / {t.scenario}：{PRESETS[t.routine][t.scenario].title}{note}",
