@@ -20,6 +20,7 @@ R32 = {
     "SP": Register.ESP, "BP": Register.EBP, "SI": Register.ESI, "DI": Register.EDI,
     **{f"R{i}": getattr(Register, f"R{i}D") for i in range(8, 16)},
 }
+XMM = {f"X{i}": getattr(Register, f"XMM{i}") for i in range(16)}
 _ALU = {"ADDQ": "ADD", "SUBQ": "SUB", "ANDQ": "AND", "ORQ": "OR", "XORQ": "XOR"}
 
 
@@ -111,6 +112,10 @@ def build(ins: Instruction, res: Resolver, long_branch: bool, frame: int = 0) ->
     bad = Unencodable(f"{m} cannot take operands of this shape ({_describe(kinds)})",
                       getattr(ops[0], "col", ins.loc.column) if ops else ins.loc.column)
 
+    xregs = [o for o in ops if isinstance(o, Reg) and o.name in XMM]
+    if xregs and m != "XORPS":
+        raise Unencodable(f"{m} does not take X registers here ({xregs[0].name})", xregs[0].col)
+
     if m in ("MOVQ", "MOVL"):
         q = m == "MOVQ"
         R = R64 if q else R32
@@ -177,6 +182,23 @@ def build(ins: Instruction, res: Resolver, long_branch: bool, frame: int = 0) ->
             _need32(s)
             return Ins.create_reg_i32(Code.TEST_RM64_IMM32, R64[d.name], s.value)
         raise bad
+    if m == "TESTL":
+        s, d = ops
+        if kinds == "rr" and s.name in R32 and d.name in R32:
+            return Ins.create_reg_reg(Code.TEST_RM32_R32, R32[d.name], R32[s.name])
+        raise bad
+    if m == "XORPS":
+        s, d = ops
+        if kinds == "rr" and s.name in XMM and d.name in XMM:
+            return Ins.create_reg_reg(Code.XORPS_XMM_XMMM128, XMM[d.name], XMM[s.name])
+        raise Unencodable("XORPS takes two X registers, e.g. XORPS X15, X15",
+                          getattr(ops[0], "col", ins.loc.column))
+    if m == "BYTE":
+        if kinds == "i" and ops[0].value == 0x90:
+            return Ins.create(Code.NOPD)  # BYTE $0x90 // NOP, as in runtime·goexit
+        raise Unencodable("BYTE supports only $0x90 (NOP) here", getattr(ops[0], "col", ins.loc.column))
+    if m == "NOP":
+        return None  # NOP SP only tells vet that SP changed
     if m == "PUSHQ":
         if kinds == "r":
             return Ins.create_reg(Code.PUSH_R64, R64[ops[0].name])

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from ..errors import AsmError, SourceLocation
 from ..layout import go_asm_symbols
 from .program import (
-    REGISTERS, AddrOf, Function, Imm, Instruction, Label, LabelRef, Mem, Operand,
+    REGISTERS, XREGISTERS, AddrOf, Function, Imm, Instruction, Label, LabelRef, Mem, Operand,
     PCRel, Program, Reg, SymRef, TLSBase,
 )
 from .mnemonics import MNEMONICS
@@ -123,6 +123,9 @@ class _Operand:
                 return AddrOf(name, off, col)
             return Imm(self._expr(), col)
         t = self.tok
+        if t.kind == "ident" and t.text in XREGISTERS:
+            self.i += 1
+            return Reg(t.text, col)
         if t.kind == "ident" and t.text in REGISTERS and self._peek(self.i + 1).text != "(":
             self.i += 1
             return Reg(t.text, col)

@@ -11,6 +11,8 @@ REGISTERS = (
     "AX", "CX", "DX", "BX", "SP", "BP", "SI", "DI",
     "R8", "R9", "R10", "R11", "R12", "R13", "R14", "R15",
 )
+# The SSE registers (X15 is the ABIInternal zero register).
+XREGISTERS = tuple(f"X{i}" for i in range(16))
 
 
 @dataclass(frozen=True)
