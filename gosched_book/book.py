@@ -127,7 +127,7 @@ def facts(routine="mcall", preset=None, **params):
 def g0_reuse(rounds: int = 2):
     """SP at each entry to fn on g0 during a round trip: the same every time."""
     t = api.run("roundtrip", rounds=rounds)
-    entry = t.symbols["main·park_m"]
+    entry = t.symbols["main·gogo_back"]
     g0_sp = next(v for _, v, lab in t.memory if lab == "g0.sched.sp")
     rows = []
     for s in t.steps:
@@ -181,12 +181,12 @@ def instruction_table():
     rows = []
     for p in pairs():
         mark = {"exact": "✓ 完全相同", "opcode": "✓ 操作码相同（rel32 随链接布局）"}.get(p.match, "✗ 不同")
-        rows.append([escape(p.routine), str(p.go_line), f"<code>{escape(p.plan9)}</code>", escape(p.intel),
+        rows.append([escape(p.routine), f"{p.go_line}（{p.go_version}）", f"<code>{escape(p.plan9)}</code>", escape(p.intel),
                      escape(p.ours.hex(" ")), escape(p.go.hex(" ")), mark])
     total = len(rows)
     exact = sum(1 for p in pairs() if p.match == "exact")
     head = (f"<p>共 {total} 条指令：{exact} 条逐字节相同，其余 {total - exact} 条只差链接器决定的 rel32 位移。</p>")
-    return _html(head + _table(["例程", "Go 1.18 行号", "Plan 9", "Intel", "本书的字节", "Go 工具链的字节", "对照"], rows))
+    return _html(head + _table(["例程", "asm_amd64.s 行号（Go 版本）", "Plan 9", "Intel", "本书的字节", "Go 工具链的字节", "对照"], rows))
 
 
 def before_after(routine="mcall", preset=None, **params):

@@ -20,6 +20,7 @@ class Pair:
     go: bytes
     go_line: int
     link_dependent: bool
+    go_version: str = "1.18"  # whose asm_amd64.s go_line counts in
 
     @property
     def match(self) -> str:
@@ -44,6 +45,8 @@ def pairs() -> tuple[Pair, ...]:
     for routine in FILES:
         ours = [p for p in img.function_placed(routine) if p.data]
         for p, g in zip(ours, golden()[routine]["instructions"]):
+            version = "1.18" if "go118_line" in g else "1.19"
             out.append(Pair(routine, p.address - img.symbols[routine], p.ins.text, p.intel, p.data,
-                            bytes.fromhex(g["bytes"]), g["go118_line"], "link_dependent" in g))
+                            bytes.fromhex(g["bytes"]), g.get("go118_line") or g["go119_line"],
+                            "link_dependent" in g, version))
     return tuple(out)
