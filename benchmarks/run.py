@@ -25,10 +25,10 @@ def bench_core() -> None:
     from gosched_book.asm.parse import parse
     from gosched_book.machine import _new_uc, run_world
     from gosched_book.presets import PRESETS
-    from gosched_book.routines import FILES, WORLD_FILE, CODE_BASE, source
+    from gosched_book.routines import FILES, WORLD_FILES, CODE_BASE, source
     from gosched_book.world import DATA_SYMBOLS, Scenario, build
 
-    files = list(dict.fromkeys(FILES.values())) + [WORLD_FILE]
+    files = list(dict.fromkeys(FILES.values())) + list(WORLD_FILES)
     srcs = [(f, source(f)) for f in files]
     asm = median_ms(lambda: link([parse(s, f) for f, s in srcs], CODE_BASE, dict(DATA_SYMBOLS)))
     print(f"assemble all listings (parse+encode+link, uncached): {asm:.2f} ms")

@@ -9,7 +9,11 @@ EVENTS = {
     "badsystemstack": "badsystemstack：fatal: systemstack called from unexpected goroutine",
     "abort": "abort (INT $3)：进程收到 SIGTRAP 而终止",
     "mexit": "回到 mstart0，调用 mexit 终止线程",
-    "goexit": "goroutine 的最外层函数返回，进入 goexit",
+    "goexit": "goroutine 的最外层函数返回到 goexit+1，即将 CALL goexit1",
+    "newstack": "已在 g0 栈上进入 newstack（经过 ABI0 包装，R14 = g0）",
+    "badmorestackg0": "badmorestackg0：g0 的栈不能增长（morestack on g0）",
+    "badmorestackgsignal": "badmorestackgsignal：gsignal 的栈不能增长（morestack on gsignal）",
+    "deferreturn": "recover 之后：deferproc 返回 1，函数走向 deferreturn",
 }
 _ACCESS = {"read": "读", "write": "写", "fetch": "取指令于", "decode": "解码", "access": "访问"}
 

@@ -202,4 +202,5 @@ def _trace(world: World, rec: _Recorder, regs: dict, tls: int, initial_flags: in
         params=dict(world.params), symbols=symbols, initial_regs=regs, initial_tls_g=tls,
         memory=memory, steps=tuple(rec.steps), end=rec.end, labels=labels, roles=dict(world.roles),
         initial_flags=initial_flags,
+        stacks=tuple((st.owner, st.lo, st.hi) for st in world.stacks),
     )

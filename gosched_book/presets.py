@@ -53,10 +53,20 @@ PRESETS: Mapping[str, Mapping[str, Preset]] = MappingProxyType({
         "normal": _p("恢复 g：换到 gobuf.sp，跳到 gobuf.pc", "jump"),
         "nil_g": _p("gobuf.g == nil：空指针检查处出错", "fault", gobuf_g_nil=True),
         "g0": _p("gogo(&g0.sched)：回到 mstart0", "jump", gobuf="g0"),
+        "newg": _p("新 goroutine 第一次运行：从函数入口开始，返回到 goexit", "event"),
+        "after_newstack": _p("newstack 之后：在新栈上重新执行序言", "return"),
+        "recover": _p("recover 之后：deferproc “再返回一次” 1", "event", gobuf_ret=1),
     },
     "abort": {
         "int3": _p("INT $3：进程收到 SIGTRAP", "event"),
         "loop": _p("忽略 INT $3：原地死循环，直到步数上限", "limit", int3="continue", max_steps=64),
+    },
+    "morestack": {
+        "noctxt": _p("普通函数的栈不够：morestack_noctxt → morestack → newstack", "event"),
+        "closure": _p("闭包的栈不够：直接调用 morestack，DX 保留", "event"),
+    },
+    "schedule": {
+        "switch": _p("G1 mcall 让出，g0 上选中 G2，gogo 到 G2", "return"),
     },
     "roundtrip": {
         "normal": _p("mcall → fn 在 g0 上 → gogo → 回到调用者", "return"),
@@ -73,5 +83,7 @@ ROUTINE_TITLES = MappingProxyType({
     "gosave_systemstack_switch": "gosave_systemstack_switch<>：保存调用者状态到 g.sched",
     "gogo": "runtime·gogo：从 gobuf 恢复执行（longjmp）",
     "abort": "runtime·abort：INT $3 然后死循环",
+    "morestack": "runtime·morestack：栈不够时保存现场，换到 g0 调用 newstack",
+    "schedule": "调度一次：G1 让出，g0 上的调度循环换上 G2",
     "roundtrip": "往返一圈：mcall(fn) → fn 在 g0 上 → gogo(&g.sched)",
 })

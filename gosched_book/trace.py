@@ -62,6 +62,8 @@ class Trace:
     labels: Mapping[int, str] = field(default_factory=dict)  # address -> name, for values
     roles: Mapping[int, str] = field(default_factory=dict)  # stack address -> role at the start
     initial_flags: int = 0x2
+    # The stacks a picture should show, left to right: (owner, lo, hi), e.g. ("g-old", ...).
+    stacks: tuple[tuple[str, int, int], ...] = ()
 
     def regs_at(self, k: int) -> Mapping[str, int]:
         """Registers after k steps (k = 0 is the initial state)."""
@@ -141,6 +143,7 @@ def to_dict(t: Trace) -> dict:
         },
         "labels": {hx(a): n for a, n in sorted(t.labels.items())},
         "roles": {hx(a): n for a, n in sorted(t.roles.items())},
+        "stacks": [{"owner": o, "lo": hx(lo), "hi": hx(hi)} for o, lo, hi in t.stacks],
     }
 
 
@@ -169,4 +172,5 @@ def from_dict(d: dict) -> Trace:
         {i(a): n for a, n in d.get("labels", {}).items()},
         {i(a): n for a, n in d.get("roles", {}).items()},
         i(d["initial"].get("flags", "0x2")),
+        tuple((st["owner"], i(st["lo"]), i(st["hi"])) for st in d.get("stacks", [])),
     )

@@ -12,26 +12,14 @@ from .layout import fields, offsetof
 from .presets import CHOICES, DEFAULTS, PRESETS, ROUTINES
 from .routines import image
 from .symbols import Obj, Stack, Symbolizer
+from .world_core import (  # noqa: F401 - re-exported: the world's addresses
+    DATA_BASE, DATA_SIZE, DATA_SYMBOLS, FNVAL, G, G0, G2, G2_VAR, G_ADDR, GOID, GP_VAR, GPRS,
+    GSIGNAL, HEAP_BASE, HEAP_SIZE, M0, MASK, RECOVERY_FV, STACK_GUARD, STACKS, SYSFNVAL, WORKER_FV,
+    after_call, core, last_of,
+)
 
-# Addresses, chosen to look like a real linux/amd64 Go process.
-DATA_BASE, DATA_SIZE = 0x560000, 0x1000  # static data: runtime.m0, runtime.g0, closures
-M0, G0 = 0x560000, 0x560100
-FNVAL, SYSFNVAL, GP_VAR = 0x560200, 0x560208, 0x560210
-HEAP_BASE, HEAP_SIZE = 0xC000004000, 0x1000  # heap-allocated g objects
-G, GSIGNAL, G2 = 0xC000004000, 0xC000004100, 0xC000004200
-STACKS = {
-    "g": (0xC000040000, 0xC000042000),  # 8 KiB goroutine stack
-    "g2": (0xC000050000, 0xC000052000),
-    "gsignal": (0xC000070000, 0xC000078000),  # 32 KiB signal stack
-    "g0": (0x7FFFF7F00000, 0x7FFFF7F04000),  # 16 KiB system stack
-}
-G_ADDR = {"g": G, "g0": G0, "gsignal": GSIGNAL, "g2": G2}
-GOID = {"g": 18, "g0": 0, "gsignal": 0, "g2": 19}
-STACK_GUARD = 928  # _StackGuard on linux/amd64
-DATA_SYMBOLS = (("main·fnval", FNVAL), ("main·sysfnval", SYSFNVAL), ("main·gp", GP_VAR))
-GPRS = ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
-        "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rip")
-MASK = (1 << 64) - 1
+_after_call = after_call
+_last_of = last_of
 
 
 @dataclass(frozen=True)
@@ -136,6 +124,7 @@ class World:
     leave: Mapping[int, tuple[str, str]]  # pc -> (end kind, detail) after it executes
     symbols: Symbolizer = field(repr=False)
     roles: Mapping[int, str] = field(default_factory=dict)  # what a stack word is for
+    stacks: tuple[Stack, ...] = ()  # the stacks a picture shows, left to right
 
     @property
     def entry(self) -> int:
@@ -167,162 +156,64 @@ def _last_of(img: Image, func: str) -> int:
 
 def build(scenario: Scenario) -> World:
     """The world a scenario starts in. A pure function of the scenario."""
+    from .worlds import builder
+
     p = scenario.params()
     img = code_image()
-    sym = img.symbols
-    routine = scenario.routine
-    mem: dict[int, int] = {}
-    roles: dict[int, str] = {}
+    c = core(p, img, scenario.routine, scenario.preset_name)
+    builder(scenario.routine, scenario.preset_name)(c)
+    return _finish(scenario, p, c)
 
-    def put(base: int, struct: str, field_: str, value: int) -> None:
-        mem[base + _off(struct, field_)] = value & MASK
 
-    cur = p["current"]
-    cur_g = G_ADDR[cur]
-    lo0, hi0 = STACKS["g0"]
-    g0_sp = p["g0_sched_sp"] if p["g0_sched_sp"] is not None else hi0 - 0x40
-
-    # m0 and its TLS.
-    put(M0, "m", "g0", G0)
-    put(M0, "m", "procid", 1)
-    put(M0, "m", "gsignal", GSIGNAL)
-    put(M0, "m", "curg", G)
-    tls0 = M0 + offsetof("m", "tls")
-    mem[tls0] = cur_g
-    fs_base = tls0 + 8
-
-    # The g objects.
-    for name, addr in G_ADDR.items():
-        lo, hi = STACKS[name]
-        put(addr, "g", "stack.lo", lo)
-        put(addr, "g", "stack.hi", hi)
-        put(addr, "g", "stackguard0", lo + STACK_GUARD)
-        put(addr, "g", "stackguard1", lo + STACK_GUARD if name in ("g0", "gsignal") else MASK)
-        put(addr, "g", "m", M0)
-        put(addr, "g", "goid", GOID[name])
-        put(addr, "g", "sched.g", addr)  # set once when the g is made (newproc1, malg)
-    # g0.sched as mstart1 left it: pc is mstart0's return point, sp its caller's SP.
-    mstart0_ret = _after_call(img, "runtime·mstart0", "runtime·mstart1")
-    put(G0, "g", "sched.sp", g0_sp)
-    put(G0, "g", "sched.pc", mstart0_ret)
-    mem[g0_sp] = _after_call(img, "runtime·mstart", "runtime·mstart0")  # mstart0's return address
-    mem[g0_sp - 8] = mstart0_ret  # stale: where mstart1 returned from
-    roles.update({g0_sp: "return address", g0_sp - 8: "stale: mstart1's return"})
-    put(G, "g", "sched.ctxt", p["sched_ctxt"])
-
-    # Closures and globals.
-    mem[FNVAL] = sym["main·park_m"] if p["fn"] == "park" else sym["main·fn_returns"]
-    mem[SYSFNVAL] = sym["main·sysfn"]
-    mem[GP_VAR] = G
-
-    regs = {r: 0 for r in GPRS}
-    arrive = {
-        sym["runtime·badmcall"]: ("event", "badmcall"),
-        sym["runtime·badmcall2"]: ("event", "badmcall2"),
-        sym["runtime·badsystemstack"]: ("event", "badsystemstack"),
-        sym["runtime·mexit"]: ("event", "mexit"),
-        sym["runtime·goexit"]: ("event", "goexit"),
-    }
-    leave: dict[int, tuple[str, str]] = {}
-
-    def caller_frame(sp: int, ret: int, arg: int) -> int:
-        """A Go caller's frame above `sp`; returns its frame pointer (the default BP)."""
-        mem[sp] = ret
-        mem[sp + 0x08] = arg
-        mem[sp + 0x10] = 0  # a local of the caller
-        mem[sp + 0x18] = 0  # saved BP of the caller's caller (top frame)
-        mem[sp + 0x20] = sym["runtime·goexit"]
-        roles.update({sp: "return address", sp + 8: "argument / spill slot", sp + 0x10: "caller local",
-                      sp + 0x18: "saved BP", sp + 0x20: "return address"})
-        return sp + 0x18
-
-    lo, hi = STACKS[cur]
-    default_sp = (g0_sp if cur == "g0" else hi) - 0x80
-
-    if routine in ("mcall", "roundtrip"):
-        sp = _pick(p["entry_sp"], default_sp)
-        bp = caller_frame(sp, _after_call(img, "main·caller", "runtime·mcall"), 0)
-        regs.update(rip=sym["runtime·mcall"], rax=FNVAL, r14=cur_g, rsp=sp, rbp=_pick(p["bp"], bp))
-        if routine == "mcall" and p["fn"] == "park":
-            arrive[sym["main·park_m"]] = ("call", "fn(g) called on g0")
-        if routine == "roundtrip":
-            n = p["rounds"]
-            # Rounds past the caller's two CALLs resume at its RET.
-            at = _after_call(img, "main·caller", "runtime·mcall", min(n, 2))
-            arrive[at] = ("return", f"goroutine resumed after CALL runtime·mcall (round {n})")
-    elif routine == "systemstack":
-        sp = _pick(p["entry_sp"], default_sp)
-        bp = caller_frame(sp, _after_call(img, "main·syscaller", "runtime·systemstack"), SYSFNVAL)
-        regs.update(rip=sym["runtime·systemstack"], r14=cur_g, rsp=sp, rbp=_pick(p["bp"], bp))
-        arrive[mem[sp]] = ("return", "returned to the caller of systemstack")
-    elif routine == "gosave_systemstack_switch":
-        sp = _pick(p["entry_sp"], default_sp - 8)
-        bp = caller_frame(sp + 8, _after_call(img, "main·syscaller", "runtime·systemstack"), SYSFNVAL)
-        ret = _after_call(img, "runtime·systemstack", "gosave_systemstack_switch<>")
-        mem[sp] = ret
-        roles[sp] = "return address"
-        regs.update(rip=sym["gosave_systemstack_switch<>"], rdi=SYSFNVAL, rax=cur_g, rbx=M0, rdx=G0,
-                    r14=cur_g, rsp=sp, rbp=_pick(p["bp"], bp))
-        arrive[ret] = ("return", "returned to runtime·systemstack")
-    elif routine == "gogo":
-        # The goroutine g, parked by mcall from main·caller; gogo runs on g0 in schedule.
-        g_lo, g_hi = STACKS["g"]
-        parked_sp = g_hi - 0x80
-        parked_bp = caller_frame(parked_sp, _after_call(img, "main·caller", "runtime·mcall"), 0)
-        put(G, "g", "sched.sp", parked_sp + 8)
-        put(G, "g", "sched.pc", mem[parked_sp])
-        put(G, "g", "sched.g", 0 if p["gobuf_g_nil"] else G)
-        put(G, "g", "sched.bp", parked_bp)
-        put(G, "g", "sched.ret", p["gobuf_ret"])
-        put(G, "g", "sched.ctxt", p["gobuf_ctxt"])
-        if p["gobuf"] == "g0":
-            put(G0, "g", "sched.g", 0 if p["gobuf_g_nil"] else G0)
-            put(G0, "g", "sched.ret", p["gobuf_ret"])
-            put(G0, "g", "sched.ctxt", p["gobuf_ctxt"])
-        buf = (G if p["gobuf"] == "g" else G0) + offsetof("g", "sched")
-        sp = _pick(p["entry_sp"], default_sp)
-        mem[sp] = _after_call(img, "main·schedule", "runtime·gogo")
-        mem[sp + 8] = buf
-        roles.update({sp: "return address", sp + 8: "argument buf"})
-        regs.update(rip=sym["runtime·gogo"], r14=cur_g, rsp=sp, rbp=_pick(p["bp"], sp + 0x18))
-        leave[_last_of(img, "gogo<>")] = ("jump", "jumped to gobuf.pc")
-    elif routine == "abort":
-        sp = _pick(p["entry_sp"], default_sp)
-        mem[sp] = _after_call(img, "gosave_systemstack_switch<>", "runtime·abort")
-        regs.update(rip=sym["runtime·abort"], r14=cur_g, rsp=sp, rbp=_pick(p["bp"], 0))
-    else:  # pragma: no cover - params() already checked
-        raise ScenarioError(f"unknown routine {routine!r}")
-
+def _finish(scenario: Scenario, p: dict, c) -> World:
     for addr in G_ADDR.values():  # every gobuf word is known, zero unless set above
-        for name, off, _ in fields("gobuf"):
-            mem.setdefault(addr + offsetof("g", "sched") + off, 0)
-
+        for name, off_, _ in fields("gobuf"):
+            c.mem.setdefault(addr + offsetof("g", "sched") + off_, 0)
+    for name, off_, _ in fields("gobuf"):  # m.morebuf too
+        c.mem.setdefault(M0 + offsetof("m", "morebuf") + off_, 0)
+    img = c.img
     regions = (
         Region("text", image_base(img), _page_up(img.base + len(img.code) - image_base(img)), "rx"),
         Region("data", DATA_BASE, DATA_SIZE, "rw"),
         Region("heap", HEAP_BASE, HEAP_SIZE, "rw"),
-        *(Region(f"{n} stack", lo_, hi_ - lo_, "rw") for n, (lo_, hi_) in STACKS.items()),
+        *_stack_regions(c.stacks),
     )
     objects = (
         Obj("m", M0, "m"), Obj("g0", G0, "g"), Obj("g", G, "g"), Obj("gsignal", GSIGNAL, "g"),
         Obj("g2", G2, "g"), Obj("main·fnval", FNVAL, "funcval"),
         Obj("main·sysfnval", SYSFNVAL, "funcval"), Obj("main·gp", GP_VAR, "ptr"),
+        Obj("main·gp2", G2_VAR, "ptr"), Obj("runtime·recovery·f", RECOVERY_FV, "funcval"),
+        Obj("main·workerval", WORKER_FV, "funcval"),
     )
-    stacks = tuple(Stack(n, lo_, hi_) for n, (lo_, hi_) in STACKS.items())
+    stacks = tuple(Stack(n, lo_, hi_) for n, (lo_, hi_) in c.stacks.items())
+    fs_base = M0 + offsetof("m", "tls") + 8
     symbolizer = Symbolizer(objects, stacks, img, fs_base - 8)
+    shown = tuple(Stack(n, *c.stacks[n]) for n in c.shown)
     return World(
         scenario=scenario,
         params=MappingProxyType(p),
         image=img,
         regions=regions,
-        memory=tuple(sorted(mem.items())),
-        regs=MappingProxyType(regs),
+        memory=tuple(sorted(c.mem.items())),
+        regs=MappingProxyType(c.regs),
         fs_base=fs_base,
-        arrive=MappingProxyType(arrive),
-        leave=MappingProxyType(leave),
+        arrive=MappingProxyType(c.arrive),
+        leave=MappingProxyType(c.leave),
         symbols=symbolizer,
-        roles=MappingProxyType(roles),
+        roles=MappingProxyType(c.roles),
+        stacks=shown,
     )
+
+
+def _stack_regions(stacks: dict[str, tuple[int, int]]) -> tuple[Region, ...]:
+    """One rw region per stack, widened to whole pages (a 2 KiB stack shares its page with nothing)."""
+    out: list[Region] = []
+    for n, (lo, hi) in sorted(stacks.items(), key=lambda kv: kv[1]):
+        base, end = lo & ~0xFFF, _page_up(hi)
+        if out and base < out[-1].base + out[-1].size:
+            raise ScenarioError(f"stack {n} shares a page with {out[-1].name}")
+        out.append(Region(f"{n} stack", base, end - base, "rw"))
+    return tuple(out)
 
 
 def image_base(img: Image) -> int:
@@ -335,12 +226,3 @@ def _page_up(n: int) -> int:
 
 def _pick(v: int | None, default: int) -> int:
     return default if v is None else v
-
-
-def _off(struct: str, dotted: str) -> int:
-    head, _, rest = dotted.partition(".")
-    off = offsetof(struct, head)
-    if rest:
-        sub = {"stack": "stack", "sched": "gobuf", "morebuf": "gobuf"}[head]
-        off += offsetof(sub, rest)
-    return off

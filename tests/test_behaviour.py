@@ -26,7 +26,7 @@ def test_mcall_at_fn_entry():
     g, g0, fnval = t.symbols["g"], t.symbols["g0"], t.symbols["main·fnval"]
     entry_sp, entry_bp = t.initial_regs["rsp"], t.initial_regs["rbp"]
     g0_sp = initial(t, "g0.sched.sp")
-    assert t.end.pc == t.symbols["main·park_m"]
+    assert t.end.pc == t.symbols["main·gogo_back"]
     assert r["rsp"] == g0_sp - 16
     # [SP] is the return address right after CALL R12 inside mcall.
     call = next(s for s in t.steps if s.plan9.startswith("CALL    R12"))
@@ -52,15 +52,25 @@ def test_mcall_push_is_the_spill_slot_for_fns_argument():
 
 def test_mcall_on_g0_goes_to_badmcall_without_switching():
     t = run("mcall", "on_g0")
-    assert t.end.detail == "badmcall" and t.end.pc == t.symbols["runtime·badmcall"]
+    assert t.end.detail == "badmcall" and t.end.pc == t.symbols["runtime·badmcall.abiinternal"]
+    wrapper = [s for s in t.steps if s.routine == "runtime·badmcall"]  # the ABI0 wrapper ran first
+    assert wrapper[-1].plan9.startswith("CALL") and wrapper[-1].regs["r14"] == t.symbols["g0"]
     assert all(not w.label.startswith("TLS") for s in t.steps for w in s.writes)
 
 
 def test_mcall_fn_returning_reaches_badmcall2_after_pop():
     t = run("mcall", "fn_returns")
     assert t.end.detail == "badmcall2"
-    assert [s.plan9.split()[0] for s in t.steps[-3:]] == ["RET", "POPQ", "JMP"]
-    assert final_regs(t)["rax"] == t.symbols["g"]
+    in_mcall = [s for s in t.steps if s.routine == "runtime·mcall"]
+    assert [s.plan9.split()[0] for s in in_mcall[-2:]] == ["POPQ", "JMP"]
+    pop = t.steps.index(in_mcall[-2])
+    assert t.steps[pop - 1].plan9.split()[0] == "RET"  # fn returned into mcall
+    jmp = in_mcall[-1]
+    assert jmp.regs["rax"] == t.symbols["g"]  # POPQ AX: the spilled g
+    # The ABI0 wrapper loads its stack argument into AX and sets R14 from TLS (= g0).
+    load = next(s for s in t.steps if s.routine == "runtime·badmcall2" and s.plan9.startswith("MOVQ    24(SP)"))
+    assert load.regs["rax"] == final_mem(t).get(load.regs["rsp"] + 24, 0)  # unwritten memory is 0
+    assert final_regs(t)["r14"] == t.symbols["g0"]
 
 
 def test_systemstack_switches_runs_fn_on_g0_and_back():
@@ -97,7 +107,9 @@ def test_systemstack_noswitch_tail_calls_fn(preset, who):
 def test_systemstack_bad_calls_badsystemstack():
     t = run("systemstack", "bad")
     assert t.end.detail == "badsystemstack"
-    assert t.steps[-1].plan9.startswith("CALL    AX")
+    in_systemstack = [s for s in t.steps if s.routine == "runtime·systemstack"]
+    assert in_systemstack[-1].plan9.startswith("CALL    AX")
+    assert t.end.pc == t.symbols["runtime·badsystemstack.abiinternal"]
 
 
 def test_gosave_clobbers_r9_and_aborts_on_ctxt():
@@ -155,7 +167,7 @@ def test_round_trip_resumes_after_call_mcall(rounds):
     r = final_regs(t)
     assert r["r14"] == t.symbols["g"] and t.steps[-1].tls_g == t.symbols["g"]
     assert r["rsp"] == t.initial_regs["rsp"] + 8  # as if mcall had returned
-    entries = [s for s in t.steps if s.pc == t.symbols["main·park_m"]]
+    entries = [s for s in t.steps if s.pc == t.symbols["main·gogo_back"]]
     assert len(entries) == rounds
     g0_sp = initial(t, "g0.sched.sp")
     # Every switch to g0 starts from the same place: g0.sched.sp, reused.

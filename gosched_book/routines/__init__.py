@@ -17,8 +17,11 @@ FILES: dict[str, str] = {
     "runtime·gogo": "gogo.s",
     "gogo<>": "gogo_body.s",
     "runtime·abort": "abort.s",
+    "runtime·morestack": "morestack.s",
+    "runtime·morestack_noctxt": "morestack_noctxt.s",
 }
-WORLD_FILE = "world.s"
+# The book's own code around the routines: callers, ABI0 wrappers, stand-ins for Go functions.
+WORLD_FILES = ("world.s", "world_go.s", "world_goroutines.s")
 CODE_BASE = 0x401000
 
 
@@ -35,5 +38,5 @@ def program(file: str) -> Program:
 @cache
 def image(data_symbols: tuple[tuple[str, int], ...]) -> Image:
     """All routines plus the world's code, linked at CODE_BASE."""
-    files = list(dict.fromkeys(FILES.values())) + [WORLD_FILE]
+    files = list(dict.fromkeys(FILES.values())) + list(WORLD_FILES)
     return link([program(f) for f in files], CODE_BASE, dict(data_symbols))

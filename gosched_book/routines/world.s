@@ -14,22 +14,29 @@ TEXT main·syscaller(SB), NOSPLIT, $0
     MOVQ    $main·sysfnval(SB), AX
     MOVQ    AX, 0(SP)                   // fn，ABI0 的参数
     CALL    runtime·systemstack(SB)
-    MOVQ    g(CX), R14                  // Go 的调用方在 ABI0 调用之后从 TLS 重新装载 R14
+    XORPS   X15, X15                    // Go 的调用方在每次 ABI0 调用之后：X15 重新清零
+    MOVQ    g(CX), R14                  // 再从 TLS 重新装载 R14 = g
     RET
 
-// g0 上的调度循环：gogo(&gp.sched)。
+// g0 上的调度循环：gogo(&gp.sched)，相当于 execute 的最后一行。
 TEXT main·schedule(SB), NOSPLIT, $0
     MOVQ    main·gp(SB), AX             // AX = gp（全局变量里存着 *g）
     LEAQ    g_sched(AX), AX             // AX = &gp.sched
     MOVQ    AX, 0(SP)                   // buf，ABI0 的参数
     CALL    runtime·gogo(SB)            // 不会返回
+    XORPS   X15, X15                    // 调用点惯例：ABI0 调用之后恢复 X15 和 R14
+    MOVQ    g(CX), R14
     RET
 
-// mcall 的目标函数 fn(gp *g)：ABIInternal，AX = gp。相当于 park_m 之类。
-TEXT main·park_m(SB), NOSPLIT, $0
+// mcall 的目标函数 fn(gp *g)：ABIInternal，AX = gp。
+// 本书的简化：它立刻 gogo 回同一个 gp。真正的 park_m（proc.go:3341-3365）
+// 会把 gp 设为 _Gwaiting、dropg()，然后 schedule() 去运行别的 goroutine。
+TEXT main·gogo_back(SB), NOSPLIT, $0
     LEAQ    g_sched(AX), BX             // BX = &gp.sched
     PUSHQ   BX                          // gogo 的参数（ABI0，放在栈上）
     CALL    runtime·gogo(SB)            // gogo(&gp.sched)：恢复 gp，不会返回
+    XORPS   X15, X15
+    MOVQ    g(CX), R14
     RET
 
 // 一个错误的 fn：直接返回。
@@ -60,18 +67,5 @@ TEXT runtime·mstart0(SB), NOSPLIT, $0
 TEXT runtime·mstart1(SB), NOSPLIT, $0
     RET
 
-// 以下是 Go 函数的替身：执行到它们的入口，就是“事件”。
 TEXT runtime·mexit(SB), NOSPLIT, $0
-    INT     $3                          // mexit：终止当前 M
-
-TEXT runtime·badmcall(SB), NOSPLIT, $0-8
-    INT     $3                          // throw("runtime: mcall called on m->g0 stack")
-
-TEXT runtime·badmcall2(SB), NOSPLIT, $0-8
-    INT     $3                          // throw("runtime: mcall function returned")
-
-TEXT runtime·badsystemstack(SB), NOSPLIT, $0
-    INT     $3                          // "fatal: systemstack called from unexpected goroutine"
-
-TEXT runtime·goexit(SB), NOSPLIT|TOPFRAME, $0
-    INT     $3                          // goroutine 的最外层返回地址
+    INT     $3                          // 本书的替身：mexit 终止当前 M

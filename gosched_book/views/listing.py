@@ -36,6 +36,6 @@ def rows(file: str) -> tuple[Row, ...]:
 
 
 def files() -> tuple[str, ...]:
-    from ..routines import FILES, WORLD_FILE
+    from ..routines import FILES, WORLD_FILES
 
-    return tuple(dict.fromkeys([*FILES.values(), WORLD_FILE]))
+    return tuple(dict.fromkeys([*FILES.values(), *WORLD_FILES]))

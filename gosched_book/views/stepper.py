@@ -144,7 +144,7 @@ class Stepper(W.VBox):
                                  style={"description_width": "initial"})
         self.ctxt = W.Checkbox(value=bool(p["sched_ctxt"]), description="g.sched.ctxt ≠ 0")
         self.nil_g = W.Checkbox(value=bool(p["gobuf_g_nil"]), description="gobuf.g = nil")
-        self.fn = W.Dropdown(options=[("park_m（调用 gogo，不返回）", "park"), ("直接返回的 fn", "returns")],
+        self.fn = W.Dropdown(options=[("gogo_back（本书的简化：立刻 gogo 回同一个 g）", "park"), ("直接返回的 fn", "returns")],
                              value=p["fn"], description="fn")
         self.max_steps = W.IntSlider(min=1, max=400, value=p["max_steps"], description="步数上限",
                                      continuous_update=False)

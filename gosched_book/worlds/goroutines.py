@@ -1,0 +1,63 @@
+"""Worlds around the scheduler: a new goroutine's first gogo, a switch to another g, recovery."""
+from __future__ import annotations
+
+from ..world_core import (
+    FIXED_STACK, FNVAL, G, G0, G2, GRUNNABLE, STACKS, WORKER_FV, Ctx, default_sp, g0_sp, pick,
+)
+from .switches import call_gogo
+
+NEWG_STACK = (0xC000045800, 0xC000045800 + FIXED_STACK)  # malg(_StackMin): 2 KiB
+
+
+def gogo_newg(c: Ctx) -> None:
+    """execute → gogo(&newg.sched) for a goroutine newproc1 just made (proc.go:4135-4151)."""
+    lo, hi = NEWG_STACK
+    c.set_stack("g", lo, hi)
+    sp = hi - 4 * 8  # totalSize = 4*PtrSize + MinFrameSize (0 on amd64), proc.go:4135-4137
+    sp -= 8  # gostartcall pushes the old buf.pc (sys_x86.go:17-20)
+    c.word(sp, c.sym("runtime·goexit") + 1, "return address")  # goexit + PCQuantum (proc.go:4149)
+    c.gobuf("g", sp=sp, pc=c.sym("main·worker"), g=G, ctxt=WORKER_FV, bp=0, ret=0)
+    call_gogo(c, "main·schedule", "g")
+
+
+def gogo_recover(c: Ctx) -> None:
+    """recovery (on g0, reached by mcall(recovery) in gopanic) calls gogo(&gp.sched) with ret = 1."""
+    hi = STACKS["g"][1]
+    entry = hi - 0x28  # main·withdefer is the goroutine's function
+    c.word(entry, c.sym("runtime·goexit") + 1, "return address")
+    sp_w = entry - 24  # SUBQ $24, SP
+    c.word(sp_w + 16, 0, "saved BP")
+    bp_w = sp_w + 16
+    c.word(sp_w - 8, c.after_call("main·withdefer", "runtime·gopanic"), "return address")
+    sp_p = sp_w - 8 - 32  # gopanic's frame
+    c.word(sp_p + 24, bp_w, "saved BP")
+    bp_p = sp_p + 24
+    c.word(sp_p - 8, c.after_call("runtime·gopanic", "runtime·mcall"), "return address")
+    # mcall(recovery) saved pc, sp, bp; recovery then set sp, pc, lr = 0, ret = 1 (panic.go:1099-1102).
+    c.gobuf("g", sp=sp_w, pc=c.after_call("main·withdefer", "runtime·deferproc"), g=G,
+            lr=0, ret=c.p["gobuf_ret"], ctxt=c.p["gobuf_ctxt"], bp=bp_p)
+    # g0: mcall's spill slot and return address, then recovery's PUSHQ and CALL gogo.
+    sp0 = g0_sp(c)
+    c.word(sp0 - 8, G, "spill slot of fn's arg")
+    c.word(sp0 - 16, c.after_call("runtime·mcall", "R12"), "return address")
+    call_gogo(c, "runtime·recovery", "g", sp0 - 0x20)
+    c.regs.update(r14=G0, rax=G, rbx=G + 0x38, rbp=pick(c.p["bp"], bp_p))
+    c.arrive[c.sym("runtime·deferreturn")] = ("event", "deferreturn")
+
+
+def schedule_switch(c: Ctx) -> None:
+    """G1 calls mcall(fn); fn on g0 parks G1 and runs G2, parked earlier by its own mcall."""
+    p = c.p
+    sp = pick(p["entry_sp"], default_sp(c))
+    bp = c.caller_frame(sp, c.after_call("main·caller", "runtime·mcall"), 0)
+    c.mem[FNVAL] = c.sym("main·park_and_schedule")
+    c.regs.update(rip=c.sym("runtime·mcall"), rax=FNVAL, r14=G, rsp=sp, rbp=pick(p["bp"], bp))
+    # G2: parked by mcall from main·blocked, then made runnable again (ready: _Gwaiting → _Grunnable).
+    sp2 = STACKS["g2"][1] - 0x80
+    resume = c.after_call("main·blocked", "runtime·mcall")
+    bp2 = c.caller_frame(sp2, resume, 0)
+    c.gobuf("g2", sp=sp2 + 8, pc=resume, g=G2, bp=bp2, ctxt=0, ret=0)
+    c.status("g2", GRUNNABLE)
+    c.put(G2, "g", "m", 0)  # dropg when it parked
+    c.arrive[resume] = ("return", "G2 resumed after its CALL runtime·mcall")
+    c.shown = ("g", "g0", "g2")
