@@ -144,7 +144,8 @@ def test_no_missing_glyph_warnings(routine):
             t = run(routine, preset)
             for k in (0, len(t.steps)):
                 stackplot.png(t, k)
-                stackplot.render_svg(state(t, k), stackplot.StackFigure())
+                st = state(t, k)
+                stackplot.render_svg(st, stackplot.StackFigure(len(st.stacks)))
     glyph = [w for w in caught if "Glyph" in str(w.message) or "missing from" in str(w.message)]
     assert glyph == []
 
@@ -165,3 +166,19 @@ def test_flags_row_shows_what_cmpq_decided():
     s.choose.value = ("mcall", "normal")
     s.go(cmp_step)
     assert "ZF=0" in s.registers.value
+
+
+def test_picture_shows_every_stack_the_trace_names():
+    t = run("schedule", "switch")
+    f = stackplot.StackFigure(3)
+    f.update(state(t, len(t.steps)))
+    texts = f.texts()
+    for owner in ("g", "g0", "g2"):
+        assert f"{owner} stack (goroutine stack)" in texts or f"{owner} stack (system stack)" in texts
+        assert f"{owner}.sched (gobuf)" in texts
+    old = run("gogo", "after_newstack")
+    f = stackplot.StackFigure(3)
+    f.update(state(old, 0))
+    assert "g-old stack (goroutine stack)" in f.texts() and "g-old.sched (gobuf)" not in f.texts()
+    with pytest.raises(ValueError, match="2 stack columns"):
+        stackplot.StackFigure(2).update(state(t, 0))

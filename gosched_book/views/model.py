@@ -65,7 +65,7 @@ class State:
     flags_old: int
     writes: tuple[tuple[str, int, str], ...]  # (label, value, desc)
     finished: bool
-    stacks: tuple[StackView, StackView]
+    stacks: tuple[StackView, ...]  # the trace's shown stacks, left to right
     gobufs: tuple[tuple[str, tuple[GobufRow, ...]], ...]
 
     @property
@@ -83,6 +83,9 @@ def desc(t: Trace, value: int) -> str:
 
 
 def _stack_bounds(t: Trace, owner: str) -> tuple[int, int]:
+    for o, lo, hi in t.stacks:
+        if o == owner:
+            return lo, hi
     return _initial(t, f"{owner}.stack.lo"), _initial(t, f"{owner}.stack.hi")
 
 
@@ -98,11 +101,22 @@ def user_owner(t: Trace) -> str:
     return "g" if cur == "g0" else cur
 
 
+def shown_owners(t: Trace) -> tuple[str, ...]:
+    """The stacks a picture shows, left to right: the trace says, else the user g's and g0's."""
+    return tuple(o for o, _, _ in t.stacks) or (user_owner(t), "g0")
+
+
+def gobuf_owners(t: Trace) -> tuple[str, ...]:
+    """The g objects whose gobufs the picture shows: those of the shown stacks that are a g."""
+    gs = {lab.split(".")[0] for _, _, lab in t.memory if lab.endswith(".sched.pc")}
+    return tuple(o for o in shown_owners(t) if o in gs)
+
+
 @lru_cache(maxsize=64)
 def windows(t: Trace) -> dict[str, tuple[int, int]]:
     """Per shown stack, the address range of slots worth drawing, fixed over the whole trace."""
     out = {}
-    for owner in (user_owner(t), "g0"):
+    for owner in shown_owners(t):
         lo, hi = _stack_bounds(t, owner)
         addrs = {a for a, _, _ in t.memory if lo <= a < hi}
         addrs |= {w.addr & ~7 for s in t.steps for w in s.writes if lo <= w.addr < hi}
@@ -113,8 +127,8 @@ def windows(t: Trace) -> dict[str, tuple[int, int]]:
             addrs = {top}
         top = min(max(addrs) + 8, hi - 8)
         bottom = max(min(addrs) - 8, lo)
-        if (top - bottom) // 8 + 1 > MAX_SLOTS:
-            bottom = top - 8 * (MAX_SLOTS - 1)
+        if (top - bottom) // 8 + 1 > MAX_SLOTS:  # too tall: keep the lowest words, where SP works
+            top = bottom + 8 * (MAX_SLOTS - 1)
         out[owner] = (bottom, top)
     return out
 
@@ -139,7 +153,7 @@ def state(t: Trace, k: int) -> State:
     written = {w.addr & ~7 for w in step.writes} if step else set()
     stacks = tuple(_stack_view(t, owner, rng, mem, regs, written, k)
                    for owner, rng in windows(t).items())
-    gobufs = tuple((owner, _gobuf(t, owner, mem, written)) for owner in (user_owner(t), "g0"))
+    gobufs = tuple((owner, _gobuf(t, owner, mem, written)) for owner in gobuf_owners(t))
     writes = tuple((w.label, w.value, desc(t, w.value)) for w in step.writes) if step else ()
     return State(k, n, step, next_pc, next_line, next_file, rows, t.tls_at(k),
                  t.tls_at(k - 1) if k else t.initial_tls_g, t.flags_at(k),

@@ -21,8 +21,16 @@ FONT = "DejaVu Sans Mono"
 W, H, DPI = 9.6, 6.4, 80
 ROW = 4.1  # slot height in axis units (0..100)
 TOP = 88.0
-COLS = (8.0, 60.0)  # left x of each stack column
+COL_STEP = 52.0  # one stack column per 52 axis units
 COL_W = 34.0
+
+
+def columns(n: int) -> tuple[float, ...]:
+    """Left x of each of n stack columns."""
+    return tuple(8.0 + COL_STEP * i for i in range(n))
+
+
+COLS = columns(2)
 GB_ROW = 3.3
 COLORS = dict(slot="#ffffff", written="#ffe08a", edge="#445", sp="#c0392b", bp="#2c6fbb",
               gobuf="#f4f6fa", gobuf_written="#ffe08a", dim="#8a8f99", text="#1d2330")
@@ -31,16 +39,19 @@ COLORS = dict(slot="#ffffff", written="#ffe08a", edge="#445", sp="#c0392b", bp="
 class StackFigure:
     """A reusable figure whose artists are set from a State."""
 
-    def __init__(self) -> None:
-        self.fig = Figure(figsize=(W, H), dpi=DPI)
+    def __init__(self, n: int = 2) -> None:
+        self.n = n
+        xmax = 100 + COL_STEP * (n - 2)
+        self.width = W * xmax / 100
+        self.fig = Figure(figsize=(self.width, H), dpi=DPI)
         self.canvas = FigureCanvasAgg(self.fig)
         ax = self.ax = self.fig.add_axes((0, 0, 1, 1))
-        ax.set_xlim(0, 100)
+        ax.set_xlim(0, xmax)
         ax.set_ylim(0, 100)
         ax.axis("off")
         self.titles, self.slots, self.arrows, self.gobufs, self.lows = [], [], [], [], []
         txt = dict(family=FONT, color=COLORS["text"])
-        for col, x in enumerate(COLS):
+        for col, x in enumerate(columns(n)):
             self.titles.append(ax.text(x + COL_W / 2, 96, "", ha="center", va="center",
                                        fontsize=12, weight="bold", **txt))
             ax.text(x + COL_W / 2, TOP + 3.2, "high addresses ^", ha="center", va="center",
@@ -83,6 +94,9 @@ class StackFigure:
 
     def update(self, st: State) -> None:
         """Set every artist from a State."""
+        if len(st.stacks) != self.n:
+            raise ValueError(f"this figure has {self.n} stack columns; the state has {len(st.stacks)}")
+        cols = columns(self.n)
         for col, view in enumerate(st.stacks):
             kind = "goroutine stack" if view.owner != "g0" else "system stack"
             self.titles[col].set_text(f"{view.owner} stack ({kind})")
@@ -105,7 +119,7 @@ class StackFigure:
                 what.set_text(s.desc)
                 role.set_text(s.role)
                 y = TOP - (r + 1) * ROW + ROW / 2
-                x = COLS[col]
+                x = cols[col]
                 if s.sp:
                     sp_arrow.xy = (x, y)
                     sp_arrow.set_position((x - 6.5, y))
@@ -118,21 +132,30 @@ class StackFigure:
         n_rows = max(len(v.slots) for v in st.stacks)
         low_y = TOP - n_rows * ROW - 2.2
         gb_top = low_y - 5.0
-        for col, (owner, rows) in enumerate(st.gobufs):
-            self.lows[col].set_position((COLS[col] + COL_W / 2, low_y))
+        for col in range(self.n):
+            self.lows[col].set_position((cols[col] + COL_W / 2, low_y))
+        column_of = {v.owner: i for i, v in enumerate(st.stacks)}
+        for col, (title, grows) in enumerate(self.gobufs):  # a column without a g has no gobuf
+            on = any(column_of.get(owner) == col for owner, _ in st.gobufs)
+            title.set_visible(on)
+            for arts in grows:
+                for a in arts:
+                    a.set_visible(on)
+        for owner, rows in st.gobufs:
+            col = column_of[owner]
             title, grows = self.gobufs[col]
             title.set_text(f"{owner}.sched (gobuf)")
-            title.set_position((COLS[col], gb_top + 1.6))
+            title.set_position((cols[col], gb_top + 1.6))
             for r, ((rect, key, val), row) in enumerate(zip(grows, rows)):
                 y = gb_top - (r + 1) * GB_ROW
                 rect.set_y(y)
-                key.set_position((COLS[col] + 0.8, y + GB_ROW / 2))
-                val.set_position((COLS[col] + 6.0, y + GB_ROW / 2))
+                key.set_position((cols[col] + 0.8, y + GB_ROW / 2))
+                val.set_position((cols[col] + 6.0, y + GB_ROW / 2))
                 rect.set_facecolor(COLORS["gobuf_written"] if row.written else COLORS["gobuf"])
                 val.set_text(f"{row.value:#x}  {row.desc}".rstrip())
         bottom = gb_top - len(GOBUF_FIELDS) * GB_ROW - 2.0
         self.ax.set_ylim(bottom, 100)
-        self.fig.set_size_inches(W, H * (100 - bottom) / 100)
+        self.fig.set_size_inches(self.width, H * (100 - bottom) / 100)
 
     def png(self) -> bytes:
         buf = io.BytesIO()
@@ -144,17 +167,16 @@ class StackFigure:
         return [t.get_text() for t in self.ax.texts if t.get_visible() and t.get_text()]
 
 
-_FIGURE: StackFigure | None = None
+_FIGURES: dict[int, StackFigure] = {}
 _CACHE: dict[str, str] = {}
 _FONTS = "'DejaVu Sans Mono', Menlo, Consolas, 'Liberation Mono', monospace"
 
 
-def figure() -> StackFigure:
-    """The shared, reusable figure (created on first use)."""
-    global _FIGURE
-    if _FIGURE is None:
-        _FIGURE = StackFigure()
-    return _FIGURE
+def figure(n: int = 2) -> StackFigure:
+    """The shared, reusable figure with n stack columns (created on first use)."""
+    if n not in _FIGURES:
+        _FIGURES[n] = StackFigure(n)
+    return _FIGURES[n]
 
 
 def _key(st: State) -> str:
@@ -163,7 +185,7 @@ def _key(st: State) -> str:
 
 def render_svg(st: State, fig: StackFigure | None = None) -> str:
     """SVG text of one state; text stays text, so it is small, sharp and searchable."""
-    f = fig or figure()
+    f = fig or figure(len(st.stacks))
     f.update(st)
     buf = io.StringIO()
     with rc_context({"svg.fonttype": "none", "svg.hashsalt": "gosched-book"}):
@@ -193,25 +215,28 @@ def is_cached(t: Trace, k: int) -> bool:
 
 def prerender(t: Trace, stop=lambda: False) -> None:
     """Fill the cache for every step of t with a private figure (safe in a thread)."""
-    f = StackFigure()
+    f = None
     for k in range(len(t.steps) + 1):
         if stop():
             return
         st = state(t, k)
         key = _key(st)
         if key not in _CACHE:
+            f = f or StackFigure(len(st.stacks))
             _CACHE[key] = render_svg(st, f)
 
 
 def png(t: Trace, k: int) -> bytes:
     """A PNG of step k (for screenshots and quick looks)."""
-    f = StackFigure()
-    f.update(state(t, k))
+    st = state(t, k)
+    f = StackFigure(len(st.stacks))
+    f.update(st)
     return f.png()
 
 
 def picture(t: Trace, k: int) -> Figure:
     """A fresh matplotlib Figure of step k (for notebooks that want the Figure itself)."""
-    f = StackFigure()
-    f.update(state(t, k))
+    st = state(t, k)
+    f = StackFigure(len(st.stacks))
+    f.update(st)
     return f.fig
