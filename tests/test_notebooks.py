@@ -83,6 +83,12 @@ def test_exercises_fold_their_answers(executed):
               if "gsb-exercise" in o.get("data", {}).get("text/html", "")]
         assert len(ex) >= 3
         assert all("<details>" in o["data"]["text/html"] for o in ex)
+    if "scheduler" in path.name:  # reasoned answers: a source citation and a link to the step
+        ex = [o["data"]["text/html"] for _, outs in outputs(nb) for o in outs
+              if "gsb-exercise" in o.get("data", {}).get("text/html", "")]
+        assert len(ex) >= 5
+        for h in ex:
+            assert "<details>" in h and "出处：<code>" in h and re.search(r"href='#[a-z_]+:[a-z_]+:\d+'", h)
 
 
 def teardown_module(module):

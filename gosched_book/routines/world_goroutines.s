@@ -107,7 +107,7 @@ TEXT runtime·deferproc(SB), NOSPLIT, $0
 TEXT runtime·deferreturn(SB), NOSPLIT, $0
     INT     $3                          // 本书的替身：执行 defer 链
 
-// 真正的 gopanic 运行 defer；defer 里 recover 了，就 mcall(recovery)（panic.go:917）。
+// 真正的 gopanic 运行 defer；defer 里 recover 了，就 mcall(recovery)（panic.go:976）。
 TEXT runtime·gopanic(SB), NOSPLIT, $0
     SUBQ    $32, SP
     MOVQ    BP, 24(SP)

@@ -249,4 +249,6 @@
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
+  // In-page links like <a href="#gogo:recover:12"> (exercise answers) open that step.
+  window.addEventListener("hashchange", function () { fromHash(window.gsbSteppers || []); });
 })();
