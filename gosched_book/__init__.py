@@ -11,7 +11,7 @@ from __future__ import annotations
 from .api import run, scenario
 from .errors import AsmError, GoschedError, ScenarioError
 from .presets import PRESETS, ROUTINES
-from .world import Scenario
+from .scenario import Scenario
 
 __all__ = ["run", "scenario", "show", "Scenario", "AsmError", "GoschedError", "ScenarioError",
            "PRESETS", "ROUTINES", "assemble"]

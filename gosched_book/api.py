@@ -5,7 +5,7 @@ from functools import lru_cache
 
 from .errors import ScenarioError
 from .trace import Trace
-from .world import Scenario
+from .scenario import Scenario
 
 
 def scenario(routine: "str | Scenario" = "mcall", preset: str | None = None, **params) -> Scenario:

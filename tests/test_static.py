@@ -7,7 +7,7 @@ import re
 from gosched_book import PRESETS, run
 from gosched_book.trace import from_dict, to_dict
 from gosched_book.views.static import pack, payload, stepper_html
-from gosched_book.world import Scenario
+from gosched_book.scenario import Scenario
 
 
 def unpack(html):

@@ -9,7 +9,7 @@ from html import escape
 from .. import api
 from ..presets import PRESETS, ROUTINE_TITLES
 from ..trace import to_dict
-from ..world import Scenario
+from ..scenario import Scenario
 from . import stackplot
 from .html import changed_note
 from .listing import rows

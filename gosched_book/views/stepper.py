@@ -11,7 +11,8 @@ from .. import api
 from ..errors import GoschedError
 from ..presets import PRESETS
 from ..trace import Trace
-from ..world import STACKS, Scenario
+from ..scenario import Scenario
+from ..world import STACKS
 from . import html, stackplot
 from .model import state
 
