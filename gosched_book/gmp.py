@@ -149,3 +149,33 @@ def gmp_figure(routine: str = "schedule", preset: str = "switch", at_end: bool =
     ax.text(52, 2.5, "gobuf 里没有 M：gp.m 由 execute 在选中它的那个 M 上设置，所以一个 goroutine 下次可能在另一个 M 上恢复",
             ha="center", fontsize=8.5, family=f, color=COLORS["dim"])
     return fig
+
+
+def _img(fig: Figure, alt: str):
+    """Notebook HTML: the figure as a self-contained SVG image (glyphs as paths, no font needed)."""
+    import base64
+    import io
+    import re
+
+    from matplotlib import rc_context
+
+    from .book import _html
+
+    buf = io.StringIO()
+    with rc_context({"svg.fonttype": "path", "svg.hashsalt": "gosched-book"}):
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    svg = buf.getvalue()
+    svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg[svg.index("<svg"):], flags=re.S)
+    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return _html(f"<img style='max-width:100%' alt='{alt}' src='data:image/svg+xml;base64,{data}'>")
+
+
+def loop():
+    """The schedule loop picture, for a chapter cell."""
+    return _img(loop_figure(), "调度循环：g0 栈上 schedule → execute → gogo，goroutine 栈上运行，"
+                               "mcall 回到 g0 栈，再调用 schedule")
+
+
+def layout(routine: str = "schedule", preset: str = "switch", at_end: bool = True):
+    """The G/M/P picture, for a chapter cell."""
+    return _img(gmp_figure(routine, preset, at_end), "M、g0、gsignal、curg 与各自的栈，以及每个 g 的状态")

@@ -104,3 +104,18 @@ def test_gmp_pictures_draw_chinese_without_missing_glyphs():
     assert any("_Gwaiting" in t for t in texts) and any("_Grunning" in t for t in texts)
     start = [t.get_text() for t in gmp.gmp_figure(at_end=False).axes[0].texts]
     assert any("m.curg = g\n" in t for t in start)
+
+
+def test_gmp_pictures_embed_as_self_contained_svg_images():
+    try:
+        gmp.cjk_font()
+    except gmp.FontMissing:
+        pytest.skip("no CJK font installed")
+    import base64
+
+    h = gmp.layout().data
+    m = re.search(r"alt='([^']+)' src='data:image/svg\+xml;base64,([^']+)'", h)
+    assert m and "curg" in m.group(1)
+    svg = base64.b64decode(m.group(2)).decode()
+    assert svg.startswith("<svg") and "<path" in svg  # glyphs drawn as paths: no font needed
+    assert set(re.findall(r"https?://([^/\"]+)", svg)) <= {"www.w3.org"}  # namespaces only
