@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
 
+from .world_core import WORKER_FV
+
 
 @dataclass(frozen=True)
 class Preset:
@@ -53,7 +55,8 @@ PRESETS: Mapping[str, Mapping[str, Preset]] = MappingProxyType({
         "normal": _p("恢复 g：换到 gobuf.sp，跳到 gobuf.pc", "jump"),
         "nil_g": _p("gobuf.g == nil：空指针检查处出错", "fault", gobuf_g_nil=True),
         "g0": _p("gogo(&g0.sched)：回到 mstart0", "jump", gobuf="g0"),
-        "newg": _p("新 goroutine 第一次运行：从函数入口开始，返回到 goexit", "event"),
+        "newg": _p("新 goroutine 第一次运行：从函数入口开始，返回到 goexit", "event",
+                   gobuf_ctxt=WORKER_FV),  # gostartcallfn: ctxt = the funcval
         "after_newstack": _p("newstack 之后：在新栈上重新执行序言", "return"),
         "recover": _p("recover 之后：deferproc “再返回一次” 1", "event", gobuf_ret=1),
     },

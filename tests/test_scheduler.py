@@ -201,3 +201,12 @@ def test_systemstack_on_g0_sees_curg_saved_by_the_switch_that_got_there():
     s = run("systemstack", "on_gsignal")
     assert initial(s, "g.sched.sp") == 0 and initial(s, "g.sched.bp") == 0
     assert initial(s, "g.sched.pc") != 0  # stale
+
+
+@pytest.mark.parametrize("preset", ["newg", "recover", "after_newstack"])
+def test_gogo_controls_apply_to_the_new_gogo_presets(preset):
+    t = run("gogo", preset, gobuf_g_nil=True)
+    assert t.end.kind == "fault" and t.end.address == 0  # the nil check, MOVQ 0(DX), CX
+    r = run("gogo", preset, gobuf_ret=0x1234)
+    jmp = next(s for s in r.steps if s.plan9.startswith("JMP     BX"))
+    assert jmp.regs["rax"] == 0x1234

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..world_core import (
-    FIXED_STACK, FNVAL, G, G0, G2, GRUNNABLE, STACKS, WORKER_FV, Ctx, default_sp, g0_sp, pick,
+    FIXED_STACK, FNVAL, G, G0, G2, GRUNNABLE, STACKS, Ctx, default_sp, g0_sp, pick,
 )
 from .switches import call_gogo
 
@@ -16,7 +16,8 @@ def gogo_newg(c: Ctx) -> None:
     sp = hi - 4 * 8  # totalSize = 4*PtrSize + MinFrameSize (0 on amd64), proc.go:4135-4137
     sp -= 8  # gostartcall pushes the old buf.pc (sys_x86.go:17-20)
     c.word(sp, c.sym("runtime·goexit") + 1, "return address")  # goexit + PCQuantum (proc.go:4149)
-    c.gobuf("g", sp=sp, pc=c.sym("main·worker"), g=G, ctxt=WORKER_FV, bp=0, ret=0)
+    c.gobuf("g", sp=sp, pc=c.sym("main·worker"), g=0 if c.p["gobuf_g_nil"] else G,
+            ctxt=c.p["gobuf_ctxt"], bp=0, ret=c.p["gobuf_ret"])
     call_gogo(c, "main·schedule", "g")
 
 
@@ -34,7 +35,8 @@ def gogo_recover(c: Ctx) -> None:
     bp_p = sp_p + 24
     c.word(sp_p - 8, c.after_call("runtime·gopanic", "runtime·mcall"), "return address")
     # mcall(recovery) saved pc, sp, bp; recovery then set sp, pc, lr = 0, ret = 1 (panic.go:1099-1102).
-    c.gobuf("g", sp=sp_w, pc=c.after_call("main·withdefer", "runtime·deferproc"), g=G,
+    c.gobuf("g", sp=sp_w, pc=c.after_call("main·withdefer", "runtime·deferproc"),
+            g=0 if c.p["gobuf_g_nil"] else G,
             lr=0, ret=c.p["gobuf_ret"], ctxt=c.p["gobuf_ctxt"], bp=bp_p)
     # g0: mcall's spill slot and return address, then recovery's PUSHQ and CALL gogo.
     sp0 = g0_sp(c)

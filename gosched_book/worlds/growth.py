@@ -63,7 +63,8 @@ def gogo_after_newstack(c: Ctx) -> None:
     used = {addr: v for addr, v in c.mem.items() if a["f_sp"] <= addr < old_hi}
     for addr, v in used.items():
         c.word(addr + delta, v + delta if old_lo <= v < old_hi else v, c.roles.get(addr, ""))
-    c.gobuf("g", sp=a["f_sp"] + delta, pc=resume, g=G, bp=a["bp"] + delta, ctxt=obj + delta)
+    c.gobuf("g", sp=a["f_sp"] + delta, pc=resume, g=0 if c.p["gobuf_g_nil"] else G,
+            bp=a["bp"] + delta, ctxt=obj + delta, ret=c.p["gobuf_ret"])
     c.status("g", GRUNNING)  # _Gcopystack -> _Grunning again (stack.go:1116)
     # On g0: morestack called newstack (through its ABI0 wrapper); newstack calls gogo.
     sp0 = g0_sp(c)
