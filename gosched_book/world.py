@@ -59,22 +59,6 @@ def code_image() -> Image:
     return image(DATA_SYMBOLS)
 
 
-def _after_call(img: Image, func: str, target: str, n: int = 1) -> int:
-    """Address right after the n-th `CALL target(SB)` in `func` (a real return address)."""
-    seen = 0
-    for p in img.function_placed(func):
-        ops = p.ins.operands
-        if p.ins.mnemonic == "CALL" and ops and getattr(ops[0], "symbol", None) == target:
-            seen += 1
-            if seen == n:
-                return p.address + len(p.data)
-    raise LookupError(f"{func} has no CALL {target} #{n}")
-
-
-def _last_of(img: Image, func: str) -> int:
-    return [p for p in img.function_placed(func) if p.data][-1].address
-
-
 def build(scenario: Scenario) -> World:
     """The world a scenario starts in. A pure function of the scenario."""
     from .worlds import builder
