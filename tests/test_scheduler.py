@@ -210,3 +210,20 @@ def test_gogo_controls_apply_to_the_new_gogo_presets(preset):
     r = run("gogo", preset, gobuf_ret=0x1234)
     jmp = next(s for s in r.steps if s.plan9.startswith("JMP     BX"))
     assert jmp.regs["rax"] == 0x1234
+
+
+@pytest.mark.parametrize("routine, preset, whose", [("gogo", "newg", "g"), ("gogo", "after_newstack", "g"),
+                                                    ("gogo", "recover", "g"), ("schedule", "switch", "g2")])
+def test_every_new_gogo_restores_the_gobuf_as_observed(routine, preset, whose):
+    t = run(routine, preset)
+    k = next(s.i for s in t.steps if s.routine == "gogo<>" and s.plan9.startswith("JMP     BX"))
+    before = t.memory_at(next(s.i for s in t.steps if s.routine == "runtime·gogo") - 1)
+    buf = {f: before[addr_of(t, f"{whose}.sched.{f}")] for f in ("sp", "pc", "g", "ctxt", "ret", "bp")}
+    r, mem = t.regs_at(k), t.memory_at(k)
+    assert t.tls_at(k) == r["r14"] == buf["g"] == t.symbols[whose]
+    assert (r["rsp"], r["rax"], r["rdx"], r["rbp"]) == (buf["sp"], buf["ret"], buf["ctxt"], buf["bp"])
+    assert r["rcx"] == mem[addr_of(t, f"{whose}.stack.lo")]  # the nil check read g.stack.lo
+    for f in ("sp", "ret", "ctxt", "bp"):
+        assert mem[addr_of(t, f"{whose}.sched.{f}")] == 0
+    landed = t.steps[k].pc if k < len(t.steps) else t.end.pc
+    assert mem[addr_of(t, f"{whose}.sched.pc")] == buf["pc"] == landed
