@@ -67,6 +67,7 @@ PRESETS: Mapping[str, Mapping[str, Preset]] = MappingProxyType({
     "morestack": {
         "noctxt": _p("普通函数的栈不够：morestack_noctxt → morestack → newstack", "event"),
         "closure": _p("闭包的栈不够：直接调用 morestack，DX 保留", "event"),
+        "on_g0": _p("g0 的栈不够 → badmorestackg0（g0 的栈不能增长）", "event", current="g0"),
     },
     "schedule": {
         "switch": _p("G1 mcall 让出，g0 上选中 G2，gogo 到 G2", "return"),

@@ -227,3 +227,12 @@ def test_every_new_gogo_restores_the_gobuf_as_observed(routine, preset, whose):
         assert mem[addr_of(t, f"{whose}.sched.{f}")] == 0
     landed = t.steps[k].pc if k < len(t.steps) else t.end.pc
     assert mem[addr_of(t, f"{whose}.sched.pc")] == buf["pc"] == landed
+
+
+def test_morestack_on_g0_refuses_to_grow_the_scheduler_stack():
+    t = run("morestack", "on_g0")
+    g0 = t.symbols["g0"]
+    assert t.initial_regs["rsp"] <= initial(t, "g0.stackguard0") and t.initial_tls_g == g0
+    assert t.end.detail == "badmorestackg0"
+    assert t.end.pc == t.symbols["runtime·badmorestackg0.abiinternal"]
+    assert all(not w.label.startswith(("m.morebuf", "g0.sched", "TLS")) for s in t.steps for w in s.writes)

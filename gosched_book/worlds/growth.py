@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..world_core import (
-    FIXED_STACK, G, G0, GRUNNING, WORKER_FV, Ctx, g0_sp,
+    FIXED_STACK, G, G0, GRUNNING, STACK_GUARD, WORKER_FV, Ctx, g0_sp, pick,
 )
 from .switches import call_gogo
 
@@ -27,6 +27,8 @@ def _nearly_full(c: Ctx, caller: str, call_target: str, stack=OLD_STACK, owner: 
 
 def morestack(c: Ctx) -> None:
     """f's prologue finds SP <= g.stackguard0 and calls morestack(_noctxt)."""
+    if c.preset == "on_g0":
+        return _on_g0(c)
     c.set_stack("g", *OLD_STACK)
     if c.preset == "closure":
         a = _nearly_full(c, "main·closurecaller", "CX")
@@ -41,6 +43,15 @@ def morestack(c: Ctx) -> None:
     p = c.p
     c.regs.update(rsp=a["f_sp"] if p["entry_sp"] is None else p["entry_sp"],
                   rbp=a["bp"] if p["bp"] is None else p["bp"], r14=G)
+
+
+def _on_g0(c: Ctx) -> None:
+    """Runtime code on g0 runs its 16 KiB system stack down to g0.stackguard0: g0 cannot grow."""
+    lo, hi = c.stacks["g0"]
+    sp = lo + STACK_GUARD - 8  # just below the guard
+    c.word(sp, c.after_call("main·grower", "main·worker"), "return address")
+    c.regs.update(rip=c.sym("main·worker"), rsp=pick(c.p["entry_sp"], sp), rbp=pick(c.p["bp"], 0),
+                  r14=G0)
 
 
 def gogo_after_newstack(c: Ctx) -> None:
