@@ -8,17 +8,35 @@ Views (ipywidgets, matplotlib) load only when `show` or a view module is used.
 """
 from __future__ import annotations
 
+import sys
+
 from .api import run, scenario
 from .errors import AsmError, GoschedError, ScenarioError
+from .patch import Patch
 from .presets import PRESETS, ROUTINES
-from .scenario import Scenario
+from .scenario import Scenario, parse_key
 
 __all__ = ["run", "scenario", "show", "Scenario", "AsmError", "GoschedError", "ScenarioError",
-           "PRESETS", "ROUTINES", "assemble"]
+           "PRESETS", "ROUTINES", "assemble", "Patch", "parse_key"]
 
 
-def show(routine="mcall", preset=None, **params):
-    """The live stepper for a scenario (imports ipywidgets and matplotlib on first use)."""
+NEEDS_JUPYTER = ("show() draws widgets and needs Jupyter (JupyterLab or a notebook); here use "
+                 "run(\"mcall\") for a Trace, or: python -m gosched_book trace mcall")
+
+
+def _in_kernel() -> bool:
+    ip = sys.modules.get("IPython")
+    shell = ip.get_ipython() if ip is not None and hasattr(ip, "get_ipython") else None
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def show(routine="mcall", preset=None, /, **params):
+    """The live stepper for a scenario (imports ipywidgets and matplotlib on first use).
+
+    Outside a Jupyter kernel it prints one line saying so and returns None."""
+    if not _in_kernel():
+        print(NEEDS_JUPYTER, file=sys.stderr)
+        return None
     from .views.stepper import show as _show
 
     return _show(routine, preset, **params)

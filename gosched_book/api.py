@@ -4,33 +4,48 @@ from __future__ import annotations
 from functools import lru_cache
 
 from .errors import ScenarioError
+from .presets import ROUTINES
+from .scenario import Scenario, make
 from .trace import Trace
-from .scenario import Scenario
 
 
-def scenario(routine: "str | Scenario" = "mcall", preset: str | None = None, **params) -> Scenario:
-    """A Scenario from a routine name (or an existing Scenario) plus overrides."""
+def scenario(routine: "str | Scenario" = "mcall", preset: str | None = None, /, **params) -> Scenario:
+    """A Scenario from a routine name (or an existing Scenario) plus overrides.
+
+    Overrides are scenario fields (`entry_sp=0x…`), registers at entry (`r14="g0"`, `rax=0`),
+    memory words (`**{"g.sched.pc": 0}` or `mem={...}`) and listing patches
+    (`patch="systemstack.s:29="` or `patch=[Patch(...), ...]`)."""
     if isinstance(routine, Scenario):
         base = routine if preset is None else routine.replace(preset=preset)
-        return base.replace(**params) if params else base
-    if not isinstance(routine, str):
-        raise ScenarioError(f"expected a routine name or Scenario, got {type(routine).__name__}")
-    try:
-        s = Scenario(routine, preset, **params)
-    except TypeError as e:
-        raise ScenarioError(f"unknown scenario field: {e}") from None
+        if not params:
+            base.params()
+            return base
+        extra = make(base.routine, base.preset, **params)
+        s = base.replace(**{k: v for k, v in vars(extra).items()
+                            if k not in ("routine", "preset", "regs", "mem", "patch") and v is not None},
+                         regs=tuple({**dict(base.regs), **dict(extra.regs)}.items()),
+                         mem=tuple({**dict(base.mem), **dict(extra.mem)}.items()),
+                         patch=extra.patch if "patch" in params else base.patch)
+    elif not isinstance(routine, str):
+        raise ScenarioError(f"routine must be a routine name ({', '.join(ROUTINES)}) or a Scenario; "
+                            f"got {type(routine).__name__}")
+    else:
+        s = make(routine, preset, **params)
     s.params()  # validate now, with a clear message
     return s
 
 
-def run(routine: "str | Scenario" = "mcall", preset: str | None = None, **params) -> Trace:
-    """Run a scenario on Unicorn and return its Trace; equal scenarios give equal traces."""
+def run(routine: "str | Scenario" = "mcall", preset: str | None = None, /, **params) -> Trace:
+    """Run a scenario on Unicorn and return its Trace; equal scenarios give equal traces.
+
+    A patched listing that does not assemble raises AsmError (line, column, caret)."""
     return _run(scenario(routine, preset, **params))
 
 
 @lru_cache(maxsize=256)
 def _run(s: Scenario) -> Trace:
     from .machine import run_world
+    from .patch import mark
     from .world import build
 
-    return run_world(build(s))
+    return mark(run_world(build(s)), s.patch)

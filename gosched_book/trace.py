@@ -36,6 +36,7 @@ class Step:
     tls_g: int
     note: str = ""  # e.g. "SIGTRAP" for INT $3 that continued
     flags: int = 0x2  # RFLAGS after the instruction
+    patched: bool = False  # the line that ran was changed by a listing patch
 
 
 @dataclass(frozen=True)
@@ -125,17 +126,7 @@ def to_dict(t: Trace) -> dict:
             "flags": hx(t.initial_flags),
             "memory": [{"addr": hx(a), "value": hx(v), "label": lab} for a, v, lab in t.memory],
         },
-        "steps": [
-            {
-                "i": s.i, "routine": s.routine, "pc": hx(s.pc), "bytes": s.bytes.hex(),
-                "plan9": s.plan9, "intel": s.intel, "file": s.file, "line": s.line,
-                "comment": s.comment, "regs": _regs(s.regs), "changed": list(s.changed),
-                "writes": [{"addr": hx(w.addr), "size": w.size, "value": hx(w.value), "label": w.label}
-                           for w in s.writes],
-                "tls_g": hx(s.tls_g), "flags": hx(s.flags), **({"note": s.note} if s.note else {}),
-            }
-            for s in t.steps
-        ],
+        "steps": [step_dict(s) for s in t.steps],
         "end": {
             "kind": t.end.kind, "detail": t.end.detail, "pc": hx(t.end.pc),
             **({"address": hx(t.end.address)} if t.end.address is not None else {}),
@@ -145,6 +136,38 @@ def to_dict(t: Trace) -> dict:
         "roles": {hx(a): n for a, n in sorted(t.roles.items())},
         "stacks": [{"owner": o, "lo": hx(lo), "hi": hx(hi)} for o, lo, hi in t.stacks],
     }
+
+
+def step_dict(s: Step) -> dict:
+    """One step of the JSON object."""
+    return {
+        "i": s.i, "routine": s.routine, "pc": hx(s.pc), "bytes": s.bytes.hex(),
+        "plan9": s.plan9, "intel": s.intel, "file": s.file, "line": s.line,
+        "comment": s.comment, "regs": _regs(s.regs), "changed": list(s.changed),
+        "writes": [{"addr": hx(w.addr), "size": w.size, "value": hx(w.value), "label": w.label}
+                   for w in s.writes],
+        "tls_g": hx(s.tls_g), "flags": hx(s.flags), **({"note": s.note} if s.note else {}),
+        **({"patched": True} if s.patched else {}),
+    }
+
+
+def write_json(t: Trace, out, ensure_ascii: bool = False) -> None:
+    """The JSON of `t` written step by step (one step a line), so memory stays that of the trace."""
+    import dataclasses
+
+    head = to_dict(dataclasses.replace(t, steps=()))
+    dump = lambda v: json.dumps(v, ensure_ascii=ensure_ascii)  # noqa: E731
+    out.write("{")
+    for n, (k, v) in enumerate(head.items()):
+        out.write(("," if n else "") + "\n" + dump(k) + ": ")
+        if k != "steps":
+            out.write(dump(v))
+            continue
+        out.write("[")
+        for j, s in enumerate(t.steps):
+            out.write(("," if j else "") + "\n" + dump(step_dict(s)))
+        out.write("]")
+    out.write("\n}\n")
 
 
 def from_dict(d: dict) -> Trace:
@@ -157,7 +180,7 @@ def from_dict(d: dict) -> Trace:
         Step(s["i"], s["routine"], i(s["pc"]), bytes.fromhex(s["bytes"]), s["plan9"], s["intel"],
              s["file"], s["line"], s["comment"], regs(s["regs"]), tuple(s["changed"]),
              tuple(Write(i(w["addr"]), w["size"], i(w["value"]), w["label"]) for w in s["writes"]),
-             i(s["tls_g"]), s.get("note", ""), i(s.get("flags", "0x2")))
+             i(s["tls_g"]), s.get("note", ""), i(s.get("flags", "0x2")), bool(s.get("patched")))
         for s in d["steps"]
     )
     e = d["end"]

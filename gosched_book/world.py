@@ -55,7 +55,12 @@ class World:
         return any(addr in r and addr + size - 1 in r for r in self.regions)
 
 
-def code_image() -> Image:
+def code_image(patch: tuple = ()) -> Image:
+    """The linked listings; with `patch` (a Scenario's patches) the patched ones."""
+    if patch:
+        from .patch import patched_image
+
+        return patched_image(patch, DATA_SYMBOLS)
     return image(DATA_SYMBOLS)
 
 
@@ -63,11 +68,18 @@ def build(scenario: Scenario) -> World:
     """The world a scenario starts in. A pure function of the scenario."""
     from .worlds import builder
 
+    from .overrides import apply
+
     p = scenario.params()
-    img = code_image()
-    c = core(p, img, scenario.routine, scenario.preset_name)
-    builder(scenario.routine, scenario.preset_name)(c)
-    return _finish(scenario, p, c)
+    img = code_image(scenario.patch)
+    try:
+        c = core(p, img, scenario.routine, scenario.preset_name)
+        builder(scenario.routine, scenario.preset_name)(c)
+    except LookupError as e:  # a patch removed a label or CALL the world is built around
+        if not scenario.patch:
+            raise
+        raise ScenarioError(f"the patched listing lacks what this scenario's world needs: {e}") from None
+    return apply(_finish(scenario, p, c))
 
 
 def _finish(scenario: Scenario, p: dict, c) -> World:

@@ -6,7 +6,8 @@ import warnings
 
 import pytest
 
-from gosched_book import PRESETS, run, show
+from gosched_book import PRESETS, run
+from gosched_book.views.stepper import show
 from gosched_book.views import stackplot
 from gosched_book.views.model import state
 
