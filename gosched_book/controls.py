@@ -1,0 +1,295 @@
+"""A control is data: everything a reader can move, described once for the live and static views.
+
+    >>> from gosched_book.controls import controls
+    >>> cs = controls("mcall")                     # tuple[Control, ...] for mcall's first preset
+    >>> c = next(c for c in cs if c.name == "rax")
+    >>> c.label, [ch.label for ch in c.choices][:3]
+    ('AX（入口时）', ['g', 'g0', 'gsignal'])
+    >>> s = c.apply(Scenario("mcall"), 0)         # the Scenario with AX = 0 at entry
+
+Each `Control` has
+- `name`: the Scenario / `--set` name (`r14`, `g.sched.pc`, `entry_sp`, `current`, `patch`);
+- `kind`: `choice` (a preset parameter with a few values), `slider` (an integer with a grid),
+  `register`, `memory` (symbolic values plus a free integer), or `patch` (named listing patches);
+- `label` and `help` in Chinese; `choices`: each `Choice(value, label, meaning)`, meaning in Chinese;
+- `grid`: the integers the static site precomputes for a slider (`slider` controls), chosen so that
+  every distinct ending and every branch outcome of a dense sample is reachable from the grid
+  (tests/test_controls.py checks it);
+- `raw`: whether the live view also takes a free integer (hex field). Free integers and free
+  listing edits are live-only; everything in `static_values()` is a real run on the static site.
+
+`controls(routine, preset)` lists the controls of a stepper, in display order.
+`static_scenarios(base)` is every Scenario the static site precomputes for a stepper: the base,
+and the base with one control moved to each of its static values.
+Registers and memory words the routine never reads (changing them changes nothing but the value)
+are computed per routine, and offer only `0` and `unmapped` statically (`reads=False`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .overrides import MEMORY, REGISTERS, SYMBOLS, UNMAPPED
+from .patch import Patch
+from .presets import CHOICES, PRESETS
+from .routines import source
+from .scenario import Scenario
+from .world_core import STACK_GUARD, STACKS
+
+__all__ = ["Choice", "Control", "controls", "static_scenarios", "PATCHES", "value_meaning"]
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: object  # what goes into the Scenario: int, str, bool, or a tuple of Patch
+    label: str  # short text on the control
+    meaning: str  # Chinese: what this value means for this routine
+
+
+@dataclass(frozen=True)
+class Control:
+    name: str
+    kind: str  # choice | slider | register | memory | patch
+    label: str
+    help: str
+    choices: tuple[Choice, ...] = ()
+    grid: tuple[int, ...] = ()
+    raw: bool = False
+    reads: bool = True  # register/memory: the routine's run depends on it
+
+    def static_values(self) -> tuple:
+        """Every value the static site precomputes for this control."""
+        return tuple(dict.fromkeys([*(c.value for c in self.choices), *self.grid]))
+
+    def apply(self, base: Scenario, value) -> Scenario:
+        """`base` with this control set to `value` (None: back to the preset's value)."""
+        if self.kind == "register":
+            regs = {**dict(base.regs), self.name: value}
+            return base.replace(regs=tuple((k, v) for k, v in regs.items() if v is not None))
+        if self.kind == "memory":
+            mem = {**dict(base.mem), self.name: value}
+            return base.replace(mem=tuple((k, v) for k, v in mem.items() if v is not None))
+        if self.kind == "patch":
+            return base.replace(patch=tuple(value or ()))
+        return base.replace(**{self.name: value})
+
+    def value(self, s: Scenario):
+        """The control's value in `s` (None: the preset's)."""
+        if self.kind == "register":
+            return dict(s.regs).get(self.name)
+        if self.kind == "memory":
+            return dict(s.mem).get(self.name)
+        if self.kind == "patch":
+            return s.patch
+        return getattr(s, self.name)
+
+
+# Preset parameters -------------------------------------------------------------------------
+
+_CHOICE_TEXT = {
+    "current": ("当前 g", "入口时正在运行的 g（TLS 与 R14 都指向它）", {
+        "g": "用户 goroutine g（m.curg）", "g0": "本线程的 g0（系统栈）",
+        "gsignal": "信号处理用的 gsignal", "g2": "另一个不属于本线程当前的 goroutine g2"}),
+    "fn": ("mcall 的 fn", "mcall 在 g0 栈上调用的函数", {
+        "park": "像 park_m 那样不返回：最后 gogo 回 g", "returns": "错误地直接返回"}),
+    "gobuf": ("gogo 的 gobuf", "gogo 从哪个 gobuf 恢复", {
+        "g": "&g.sched：恢复用户 goroutine", "g0": "&g0.sched：回到 g0（mstart0）"}),
+    "gobuf_g_nil": ("gobuf.g 为 nil", "gobuf.g 是否被清零", {
+        False: "gobuf.g 指向它的 g", True: "gobuf.g = nil：nil 检查处出错"}),
+    "int3": ("INT $3 之后", "调试器收到 SIGTRAP 之后", {
+        "stop": "进程终止", "continue": "忽略信号，继续执行"}),
+    "rounds": ("来回几圈", "mcall → fn → gogo 的圈数", {1: "一圈", 2: "两圈", 3: "三圈"}),
+    "sched_ctxt": ("g.sched.ctxt", "调用 systemstack 前 g.sched.ctxt 的值", {
+        0: "0：正常", 1: "非 0：gosave_systemstack_switch 认为状态坏了，abort"}),
+}
+_CHOICE_ROUTINES = {
+    "current": ("mcall", "systemstack", "gosave_systemstack_switch", "gogo", "abort"),
+    "fn": ("mcall",),
+    "gobuf": ("gogo",),
+    "gobuf_g_nil": ("gogo",),
+    "int3": ("abort", "systemstack", "gosave_systemstack_switch"),
+    "rounds": ("roundtrip",),
+    "sched_ctxt": ("systemstack", "gosave_systemstack_switch"),
+}
+
+
+def _choice_control(name: str) -> Control:
+    label, help_, meanings = _CHOICE_TEXT[name]
+    values = CHOICES.get(name) or tuple(meanings)
+    return Control(name, "choice", label, help_,
+                   tuple(Choice(v, str(v), meanings.get(v, str(v))) for v in values))
+
+
+# Sliders -----------------------------------------------------------------------------------
+
+def _around(center: int, lo: int, hi: int) -> list[int]:
+    """8-byte steps across a frame around `center`, the stack's ends and just beyond them,
+    the stack guard, and two addresses outside any stack."""
+    pts = [center + 8 * k for k in range(-4, 5)]
+    pts += [lo - 8, lo, lo + 8, lo + STACK_GUARD - 8, lo + STACK_GUARD, lo + STACK_GUARD + 8,
+            hi - 16, hi - 8, hi, hi + 8, 0, UNMAPPED]
+    return sorted({p & ((1 << 64) - 1) for p in pts})
+
+
+def _stack_of(addr: int) -> tuple[int, int] | None:
+    return next(((lo, hi) for lo, hi in STACKS.values() if lo <= addr <= hi), None)
+
+
+def _slider_controls(base: Scenario) -> tuple[Control, ...]:
+    from .api import run
+
+    t = run(base)
+    sp = t.initial_regs["rsp"]
+    lo, hi = _stack_of(sp) or STACKS["g"]
+    out = [Control("entry_sp", "slider", "入口 SP",
+                   "例程第一条指令执行前的 SP；调用者的栈帧随它移动（越过栈底或栈顶会出错）",
+                   grid=tuple(_around(sp, lo, hi)), raw=True)]
+    g0_sp = t.params["g0_sched_sp"] or _g0_default(t)
+    lo0, hi0 = STACKS["g0"]
+    out.append(Control("g0_sched_sp", "slider", "g0.sched.sp",
+                       "g0 上次停下时的 SP：切到 g0 之后栈从这里开始",
+                       grid=tuple(_around(g0_sp, lo0, hi0)), raw=True))
+    out.append(Control("max_steps", "slider", "步数上限", "最多执行多少条指令（防止死循环）",
+                       grid=(1, 2, 4, 8, 16, 32, 64, 128, 256, 1000), raw=True))
+    return tuple(out)
+
+
+def _g0_default(t) -> int:
+    from .world_core import G0, off
+
+    return dict((a, v) for a, v, _ in t.memory).get(G0 + off("g", "sched.sp"), STACKS["g0"][1] - 0x40)
+
+
+# Registers and memory words ----------------------------------------------------------------
+
+_REG_LABEL = {r: r.upper().removeprefix("R") if r[1:] in ("ax", "bx", "cx", "dx", "si", "di", "bp", "sp")
+              else r.upper() for r in REGISTERS}
+
+
+def value_meaning(value) -> str:
+    """Chinese meaning of a register or memory value a control offers."""
+    if isinstance(value, str):
+        return SYMBOLS[value][0]
+    if value == 0:
+        return "0（nil）"
+    return f"原始值 {value:#x}"
+
+
+def _value_choices(reads: bool) -> tuple[Choice, ...]:
+    values = (*SYMBOLS, 0) if reads else (0, "unmapped")
+    return tuple(Choice(v, str(v) if isinstance(v, str) else "0", value_meaning(v)) for v in values)
+
+
+@lru_cache(maxsize=128)
+def _reads(base: Scenario) -> frozenset[str]:
+    """Registers and memory words whose value changes the run (not only the value itself)."""
+    from .api import run
+
+    def shape(t, skip: str):
+        last = t.steps[-1].regs if t.steps else t.initial_regs
+        return (t.end.kind, t.end.pc, tuple(s.pc for s in t.steps),
+                tuple((w.addr, w.value) for s in t.steps for w in s.writes),
+                tuple(v for k, v in last.items() if k != skip))
+
+    base_trace = run(base)
+    out = set()
+    for name in (*REGISTERS, *MEMORY):
+        for probe in (UNMAPPED, 0):
+            kind = "register" if name in REGISTERS else "memory"
+            s = Control(name, kind, "", "").apply(base, probe)
+            if shape(run(s), name) != shape(base_trace, name):
+                out.add(name)
+                break
+    return frozenset(out)
+
+
+def _override_controls(base: Scenario) -> tuple[Control, ...]:
+    reads = _reads(base)
+    regs = tuple(
+        Control(r, "register", f"{_REG_LABEL[r]}（入口时）",
+                f"例程入口处 {_REG_LABEL[r]} 的值" + ("" if r in reads else "；本场景里例程不依赖它"),
+                _value_choices(r in reads), raw=True, reads=r in reads)
+        for r in REGISTERS)
+    mem = tuple(
+        Control(m, "memory", MEMORY[m], f"例程读到的内存字 {m}" + ("" if m in reads else "；本场景里例程不依赖它"),
+                _value_choices(m in reads), raw=True, reads=m in reads)
+        for m in MEMORY)
+    return regs + mem
+
+
+# Patches the chapters use ------------------------------------------------------------------
+
+def _line(file: str, text: str) -> int:
+    for n, s in enumerate(source(file).splitlines(), 1):
+        if s.split("//")[0].split() == text.split():
+            return n
+    raise LookupError(f"{file} has no line {text!r}")
+
+
+# routine -> (name, Chinese label, Chinese meaning, file, the line's instruction, replacement).
+PATCHES = {
+    "systemstack": (
+        ("no_r14", "不设置 R14 = g0", "删去 MOVQ DX, R14：TLS 已是 g0，R14 仍是 g",
+         "systemstack.s", "MOVQ DX, R14", ""),
+        ("no_clear_sp", "不清零 g.sched.sp", "删去 MOVQ $0, (g_sched+gobuf_sp)(AX)",
+         "systemstack.s", "MOVQ $0, (g_sched+gobuf_sp)(AX)", ""),
+    ),
+    "gogo": (
+        ("no_nil_check", "去掉 nil 检查", "删去 MOVQ 0(DX), CX：gobuf.g 为 nil 时不在这里出错",
+         "gogo.s", "MOVQ 0(DX), CX", ""),
+        ("no_r14", "不设置 R14 = g", "删去 gogo<> 里的 MOVQ DX, R14：TLS 已换成新 g，R14 还是旧的",
+         "gogo_body.s", "MOVQ DX, R14", ""),
+    ),
+    "mcall": (
+        ("no_push", "去掉 PUSHQ AX", "删去 PUSHQ AX：fn 的参数溢出槽和返回地址位置不对了",
+         "mcall.s", "PUSHQ AX", ""),
+        ("no_r14", "不设置 R14 = g0", "删去 MOVQ SI, R14：切到 g0 栈后 R14 仍是 g",
+         "mcall.s", "MOVQ SI, R14", ""),
+    ),
+}
+
+
+def _patch_control(routine: str) -> Control | None:
+    items = []
+    for name, label, meaning, file, text, new in PATCHES.get(routine, ()):
+        try:
+            items.append(Choice((Patch(file, _line(file, text), new),), label, meaning))
+        except LookupError:
+            continue
+    if not items:
+        return None
+    return Control("patch", "patch", "改一行代码", "只对这一次运行：删去或改写例程的一行",
+                   (Choice((), "原样", "不改代码"), *items), raw=True)
+
+
+# The controls of a stepper -----------------------------------------------------------------
+
+@lru_cache(maxsize=64)
+def _controls(base: Scenario) -> tuple[Control, ...]:
+    out = [_choice_control(n) for n, rs in _CHOICE_ROUTINES.items() if base.routine in rs]
+    out += _slider_controls(base)
+    patch = _patch_control(base.routine)
+    if patch:
+        out.append(patch)
+    out += _override_controls(base)
+    return tuple(out)
+
+
+def controls(routine: str = "mcall", preset: str | None = None) -> tuple[Control, ...]:
+    """The controls of a stepper for routine:preset, in display order."""
+    return _controls(Scenario(routine, preset).replace())
+
+
+def static_scenarios(base: Scenario) -> tuple[Scenario, ...]:
+    """Every Scenario the static site runs for a stepper starting at `base` (base first)."""
+    from .api import scenario
+
+    out = [base]
+    for c in _controls(Scenario(base.routine, base.preset)):
+        for v in c.static_values():
+            out.append(scenario(c.apply(base, v)))
+    return tuple(dict.fromkeys(out))
+
+
+def _presets(routine: str) -> tuple[str, ...]:
+    return tuple(PRESETS[routine])
