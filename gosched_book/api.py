@@ -39,7 +39,16 @@ def run(routine: "str | Scenario" = "mcall", preset: str | None = None, /, **par
     """Run a scenario on Unicorn and return its Trace; equal scenarios give equal traces.
 
     A patched listing that does not assemble raises AsmError (line, column, caret)."""
-    return _run(scenario(routine, preset, **params))
+    s = scenario(routine, preset, **params)
+    try:
+        return _run(s)
+    except _Unsettled as e:  # not cached: only the world's own endings are
+        return e.trace
+
+
+class _Unsettled(Exception):
+    def __init__(self, trace: Trace):
+        self.trace = trace
 
 
 @lru_cache(maxsize=256)
@@ -48,4 +57,7 @@ def _run(s: Scenario) -> Trace:
     from .patch import mark
     from .world import build
 
-    return mark(run_world(build(s)), s.patch)
+    t = mark(run_world(build(s)), s.patch)
+    if not t.end.settled:
+        raise _Unsettled(t)
+    return t

@@ -33,6 +33,11 @@ def summarize(kind: str, detail: str, pc: int, address: int | None, sym: Symboli
     if kind == "event":
         return EVENTS.get(detail, f"{detail}（{where}）")
     if kind == "fault":
+        if access == "gp":
+            return (f"一般保护异常（#GP）：{address:#x} 不是规范地址（canonical，第 63–47 位须相同），"
+                    f"指令在 {where}")
+        if access == "fetch" and address == 0:
+            return "取指令于地址 0（nil）失败：调用或跳转到了 nil 函数"
         if address is None:
             return f"出错：{detail}，位置 {where}"
         return f"内存错误：{_ACCESS.get(access, '访问')} {address:#x}（{sym.label(address)}）失败，指令在 {where}"

@@ -1,6 +1,7 @@
 """World -> Trace on Unicorn: one hook per instruction, every ending recorded as data."""
 from __future__ import annotations
 
+import ctypes
 from dataclasses import dataclass, field
 
 from unicorn import (
@@ -14,6 +15,8 @@ from unicorn import x86_const as X
 
 from .asm.encode import intel
 from .ends import summarize
+from .errors import ScenarioError
+from .operands import accesses, canonical
 from .trace import REGS, End, Step, Trace, Write
 from .world import MASK, World
 
@@ -24,7 +27,29 @@ _FAULTS = {
     UC_MEM_FETCH_UNMAPPED: ("fetch", "unmapped"), UC_MEM_READ_PROT: ("read", "protected"),
     UC_MEM_WRITE_PROT: ("write", "protected"), UC_MEM_FETCH_PROT: ("fetch", "protected"),
 }
-TIMEOUT_US = 5_000_000  # a last guard; the step budget ends runaway loops first
+# No wall-clock timeout: a run ends by the step budget, and emu_start's instruction count is the
+# guard behind it, so a trace never depends on timing (Unicorn's timeout thread cut traces short).
+UNTIL = MASK  # emu_start's stop address; reaching it is reported as a fetch fault there
+_LOW52 = (1 << 52) - 1  # Unicorn reports fault addresses cut to 52 bits
+
+
+class _RegReader:
+    """All of REGS in one native call; Unicorn's reg_read_batch spends most of its time in Python."""
+
+    def __init__(self, uc: Uc):
+        n = len(_UC_REGS)
+        self.ids = (ctypes.c_int * n)(*_UC_REGS)
+        self.vals = (ctypes.c_uint64 * n)()
+        base = ctypes.addressof(self.vals)
+        self.ptrs = (ctypes.c_void_p * n)(*(base + 8 * i for i in range(n)))
+        self.n = ctypes.c_int(n)
+        self.native = getattr(uc, "_do_reg_read_batch", None)
+        self.uc = uc
+
+    def __call__(self) -> tuple[int, ...]:
+        if self.native is None or self.native(self.ids, self.ptrs, self.n) != 0:
+            return tuple(v & MASK for v in self.uc.reg_read_batch(_UC_REGS))
+        return tuple(self.vals)
 
 
 @dataclass
@@ -35,9 +60,12 @@ class _Recorder:
     prev_regs: dict | None = None
     end: End | None = None
     fault: tuple | None = None
+    read: _RegReader | None = None
 
     def regs(self, uc: Uc) -> dict[str, int]:
-        return dict(zip(REGS, (v & MASK for v in uc.reg_read_batch(_UC_REGS))))
+        if self.read is None:
+            self.read = _RegReader(uc)
+        return dict(zip(REGS, self.read()))
 
     def tls_g(self, uc: Uc) -> int:
         return int.from_bytes(uc.mem_read(self.world.fs_base - 8, 8), "little")
@@ -69,6 +97,9 @@ class _Recorder:
     # Hooks -------------------------------------------------------------------------------
 
     def on_code(self, uc: Uc, address: int, size: int, _ud) -> None:
+        if not canonical(address):  # Unicorn would run the masked address; x86-64 raises #GP
+            p, self.pending = self.pending, None  # the branch that went there does not retire
+            return self.general_protection(uc, p["pc"] if p else address, address, "jump target")
         last_pc = self.pending["pc"] if self.pending else None
         self.finish_pending(uc)
         w = self.world
@@ -80,18 +111,35 @@ class _Recorder:
             return self.stop(uc, kind, detail, address)
         if len(self.steps) >= w.params["max_steps"]:
             return self.stop(uc, "limit", f"step budget of {w.params['max_steps']} reached", address)
+        data = bytes(uc.mem_read(address, size))  # what runs, whatever the listing says
+        mem = accesses(data, address, self.prev_regs, w.fs_base)  # prev_regs: the registers now
+        bad = next((a for a in mem if not canonical(a[1])), None)
+        if bad is not None:
+            return self.general_protection(uc, address, bad[1], f"{bad[0]} address")
         placed = w.image.at(address)
-        if placed is not None:
+        if placed is not None and placed.data == data:
             ins = placed.ins
             self.pending = dict(
-                pc=address, bytes=placed.data, routine=placed.function, plan9=ins.text,
+                pc=address, bytes=data, routine=placed.function, plan9=ins.text,
                 intel=placed.intel, file=ins.loc.file, line=ins.loc.line, comment=ins.comment,
-                writes=[])
-        else:  # mid-instruction or outside the listings: decode what is there
-            data = bytes(uc.mem_read(address, size))
+                writes=[], mem=mem)
+        else:  # mid-instruction, outside the listings, or bytes that differ: decode what is there
+            shown = _safe_intel(data, address)
+            note = ""
+            if placed is not None:
+                note = (f"内存中的字节与清单不同：清单第 {placed.line} 行 {placed.ins.text}"
+                        f"（{placed.data.hex()}），实际执行 {data.hex()}（{shown}）")
             self.pending = dict(
                 pc=address, bytes=data, routine=w.image.function_at(address) or "?", plan9="",
-                intel=_safe_intel(data, address), file="", line=0, comment="", writes=[])
+                intel=shown, file=placed.file if placed else "", line=placed.line if placed else 0,
+                comment="", writes=[], mem=mem, note=note)
+
+    def general_protection(self, uc: Uc, pc: int, address: int, what: str) -> None:
+        sym = self.world.symbols
+        detail = f"#GP (general protection): non-canonical {what} {address:#x}"
+        self.end = End("fault", detail, pc, address, f"{address:#x}",
+                       summarize("fault", detail, pc, address, sym, access="gp"))
+        uc.emu_stop()
 
     def on_write(self, uc: Uc, access, address: int, size: int, value: int, _ud) -> None:
         if self.pending is not None:
@@ -133,8 +181,10 @@ def _new_uc(world: World) -> Uc:
         uc.mem_map(r.base, r.size, _PERMS.get(r.perms, UC_PROT_ALL))
     uc.mem_write(world.image.base, world.image.code)
     for addr, value in world.memory:
-        if world.mapped(addr):
+        if world.writable(addr):
             uc.mem_write(addr, value.to_bytes(8, "little"))
+        elif world.mapped(addr):  # build() refuses these first, with the scenario's words
+            raise ScenarioError(f"the world would write {addr:#x}, which is not writable memory")
     for name, reg in zip(REGS, _UC_REGS):
         uc.reg_write(reg, world.regs[name])
     uc.reg_write(X.UC_X86_REG_FS_BASE, world.fs_base)
@@ -157,32 +207,51 @@ def run_world(world: World) -> Trace:
     uc.hook_add(UC_HOOK_INSN_INVALID, rec.on_invalid)
     budget = world.params["max_steps"] + 2
     try:
-        uc.emu_start(world.entry, 0, timeout=TIMEOUT_US, count=budget)
+        uc.emu_start(world.entry, UNTIL, count=budget)
     except UcError as e:
         _record_fault(uc, rec, e)
+    if rec.end is None and rec.regs(uc)["rip"] == UNTIL:  # went to UNTIL: nothing is mapped there
+        rec.fault = ("fetch", "unmapped", UNTIL, 1)
+        _record_fault(uc, rec, None)
     if rec.end is None:
         pc = rec.regs(uc)["rip"]
         if rec.pending is not None and rec.fault is None:
             rec.finish_pending(uc)
-        rec.end = End("limit", "emulator stopped without an ending (timeout or count)", pc,
-                      label=world.symbols.label(pc),
-                      summary=summarize("limit", "stopped", pc, None, world.symbols))
+        rec.end = End("limit", f"emulator stopped after its instruction count ({budget}) "
+                      "without an ending", pc, label=world.symbols.label(pc),
+                      summary=summarize("limit", "stopped", pc, None, world.symbols), settled=False)
     return _trace(world, rec, initial_regs, initial_tls, initial_flags)
 
 
-def _record_fault(uc: Uc, rec: _Recorder, err: UcError) -> None:
+def _record_fault(uc: Uc, rec: _Recorder, err: UcError | None) -> None:
     w = rec.world
     access, why, address, size = rec.fault or ("access", str(err), None, 0)
     if access == "fetch":
+        address = rec.regs(uc)["rip"]  # the full target: RIP is not cut short
+        if not canonical(address):  # the branch raises #GP and does not retire
+            p, rec.pending = rec.pending, None
+            return rec.general_protection(uc, p["pc"] if p else address, address, "jump target")
         rec.finish_pending(uc)  # the branch that went there did execute
         pc = address
     else:
         pc = rec.pending["pc"] if rec.pending else rec.prev_regs["rip"]
+        if address is not None and rec.pending:
+            address = _full_address(rec.pending["mem"], access, address)
         rec.pending = None  # the faulting instruction did not retire
     detail = f"{access} of {address:#x} ({why})" if address is not None else f"{why} at {pc:#x}"
     rec.end = End("fault", detail, pc, address,
                   w.symbols.label(address) if address is not None else w.symbols.label(pc),
                   summarize("fault", detail, pc, address, w.symbols, access=access))
+
+
+def _full_address(mem: tuple, access: str, reported: int) -> int:
+    """The 64-bit address of the access Unicorn reported cut to 52 bits."""
+    low = reported & _LOW52
+    for kind in (access, None):
+        for k, a, size in mem:
+            if (kind is None or k == kind) and (a & _LOW52) <= low < (a & _LOW52) + max(size, 1):
+                return (a & ~_LOW52 | low) & MASK
+    return reported
 
 
 def _trace(world: World, rec: _Recorder, regs: dict, tls: int, initial_flags: int) -> Trace:

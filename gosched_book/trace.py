@@ -47,6 +47,7 @@ class End:
     address: int | None = None  # the faulting address
     label: str = ""  # symbolic name of pc (or of the faulting address)
     summary: str = ""  # one line in Chinese for readers
+    settled: bool = True  # False: the emulator stopped without the world's own ending (never cache)
 
 
 @dataclass(frozen=True, eq=False)  # identity hash: views cache per trace
@@ -131,6 +132,7 @@ def to_dict(t: Trace) -> dict:
             "kind": t.end.kind, "detail": t.end.detail, "pc": hx(t.end.pc),
             **({"address": hx(t.end.address)} if t.end.address is not None else {}),
             "label": t.end.label, "summary": t.end.summary,
+            **({} if t.end.settled else {"settled": False}),
         },
         "labels": {hx(a): n for a, n in sorted(t.labels.items())},
         "roles": {hx(a): n for a, n in sorted(t.roles.items())},
@@ -191,7 +193,7 @@ def from_dict(d: dict) -> Trace:
         tuple((i(m["addr"]), i(m["value"]), m["label"]) for m in d["initial"]["memory"]),
         steps,
         End(e["kind"], e["detail"], i(e["pc"]), i(e["address"]) if "address" in e else None,
-            e.get("label", ""), e.get("summary", "")),
+            e.get("label", ""), e.get("summary", ""), e.get("settled", True)),
         {i(a): n for a, n in d.get("labels", {}).items()},
         {i(a): n for a, n in d.get("roles", {}).items()},
         i(d["initial"].get("flags", "0x2")),

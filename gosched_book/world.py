@@ -54,6 +54,9 @@ class World:
     def mapped(self, addr: int, size: int = 8) -> bool:
         return any(addr in r and addr + size - 1 in r for r in self.regions)
 
+    def writable(self, addr: int, size: int = 8) -> bool:
+        return any(addr in r and addr + size - 1 in r and r.perms == "rw" for r in self.regions)
+
 
 def code_image(patch: tuple = ()) -> Image:
     """The linked listings; with `patch` (a Scenario's patches) the patched ones."""
@@ -102,6 +105,7 @@ def _finish(scenario: Scenario, p: dict, c) -> World:
         Obj("main·gp2", G2_VAR, "ptr"), Obj("runtime·recovery·f", RECOVERY_FV, "funcval"),
         Obj("main·workerval", WORKER_FV, "funcval"),
     )
+    _refuse_unwritable(scenario, regions, c)
     stacks = tuple(Stack(n, lo_, hi_) for n, (lo_, hi_) in c.stacks.items())
     fs_base = M0 + offsetof("m", "tls") + 8
     symbolizer = Symbolizer(objects, stacks, img, fs_base - 8)
@@ -120,6 +124,21 @@ def _finish(scenario: Scenario, p: dict, c) -> World:
         roles=MappingProxyType(c.roles),
         stacks=shown,
     )
+
+
+def _refuse_unwritable(scenario: Scenario, regions: tuple[Region, ...], c) -> None:
+    """The world may only write writable memory: a word in the code region is refused."""
+    for addr in sorted(c.mem):
+        hit = next((r for r in regions if addr in r or addr + 7 in r), None)
+        if hit is None or hit.perms == "rw":
+            continue  # unmapped words are left out, as nothing could hold them
+        what = f"the word {c.roles[addr]!r}" if c.roles.get(addr) else "a word"
+        given = ", ".join(f"{k}={v:#x}" for k, v in scenario.overrides().items()
+                          if isinstance(v, int) and not isinstance(v, bool)) or "the preset's values"
+        raise ScenarioError(
+            f"the world would write {what} at {addr:#x}, inside read-only {hit.name} "
+            f"[{hit.base:#x}, {hit.base + hit.size:#x}); with {given} a stack lands in code. "
+            "SP values must point into writable memory (a stack, the data or the heap)")
 
 
 def _stack_regions(stacks: dict[str, tuple[int, int]]) -> tuple[Region, ...]:
