@@ -72,12 +72,12 @@ def test_an_unsettled_run_is_not_cached(monkeypatch):
 
     monkeypatch.setattr("gosched_book.machine.run_world", cut_short)
     api._run.cache_clear()
-    s = dict(routine="mcall", preset="normal", entry_sp=0xC000041E08)
-    a, b = run(**s), run(**s)
+    s = dict(entry_sp=0xC000041E08)
+    a, b = run("mcall", **s), run("mcall", **s)
     assert len(calls) == 2 and not a.end.settled and not b.end.settled
     monkeypatch.setattr("gosched_book.machine.run_world", real)
     api._run.cache_clear()
-    assert run(**s).end.settled and run(**s) is run(**s)
+    assert run("mcall", **s).end.settled and run("mcall", **s) is run("mcall", **s)
 
 
 def _with_word(s, addr: int, value: int):
@@ -91,6 +91,8 @@ def test_call_to_address_zero_is_a_nil_function_fault():
     assert t.end.kind == "fault" and t.end.address == 0 and t.end.pc == 0
     assert "fetch" in t.end.detail and "nil 函数" in t.end.summary
     assert t.steps[-1].plan9 == "CALL    R12"  # the call itself retired
+    via_api = run("mcall", **{"fn.code": 0})
+    assert (via_api.end.kind, via_api.end.address, via_api.end.summary) == ("fault", 0, t.end.summary)
 
 
 @pytest.mark.parametrize("sp, address, kind", [
