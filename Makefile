@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup lab test test-fast book bench browser clean
+.PHONY: setup lab test test-fast book bench browser gosrc clean
 
 setup: $(STAMP)
 
@@ -20,7 +20,10 @@ lab: setup
 browser:
 	@sh scripts/ensure-chromium.sh
 
-test: setup browser
+gosrc:
+	@sh scripts/ensure-go-src.sh
+
+test: setup browser gosrc
 	$(BIN)/ruff check gosched_book tests benchmarks
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 

@@ -71,8 +71,8 @@ def test_steppers_and_pictures_are_present(executed):
         for sc in payload["scenarios"]:
             assert len(sc["pictures"]) == len(sc["trace"]["steps"]) + 1
         assert all(p.startswith("<svg") for p in payload["pictures"])
-    if path.name != "06-errata.ipynb":
-        assert shows, "each chapter but the errata has a stepper"
+    if path.name[:2] not in ("07", "08", "09"):
+        assert shows, "each chapter but the errata, glossary and appendix has a stepper"
 
 
 @pytest.mark.slow

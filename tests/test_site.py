@@ -40,7 +40,8 @@ def external(url: str) -> bool:
 def test_builds_every_chapter(site):
     pages = sorted(p.name for p in (site / "notebooks").glob("*.html"))
     assert pages == ["01-intro.html", "02-mcall.html", "03-systemstack.html", "04-gogo.html",
-                     "05-roundtrip.html", "06-errata.html"]
+                     "05-roundtrip.html", "06-scheduler.html", "07-errata.html", "08-glossary.html",
+                     "09-appendix-machine.html"]
     assert (site / "_static" / "stepper.js").exists()
 
 
