@@ -72,13 +72,13 @@ def wrapper_r14() -> Exercise:
         "morestack 跳进 newstack 的 ABI0 包装时，R14 还是 g；如果包装不重新装载 R14，newstack 会出什么错？",
         f"进入包装时 R14 = {_name(t, before)}，而 TLS 里的 g 已经是 {_name(t, tls)}：morestack 只写了 TLS"
         "（<code>MOVQ BX, g(CX)</code>），没有动 R14。包装的 <code>MOVQ FS:-8, R14</code> 之后 R14 = "
-        f"{_name(t, after)}。Go 的寄存器调用约定规定 R14 永远是当前 goroutine，X15 永远是 0；"
+        f"{_name(t, after)}。Go 的寄存器调用约定规定 R14 始终是当前 goroutine，X15 在调用和返回时是 0；"
         "这两个寄存器在 ABI0 代码里没有定义，所以从 ABI0 进入 ABIInternal 时必须恢复。"
-        "如果不恢复：newstack 是普通的 Go 函数，它自己的序言也用 <code>CMPQ SP, 16(R14)</code> 做栈检查，"
+        "如果不恢复：newstack 是普通的 Go 函数，ABIInternal 函数的序言直接拿 R14 当 g，用 <code>CMPQ SP, 16(R14)</code> 做栈检查，"
         "这时会拿 g0 栈上的 SP 去和 gp 的 stackguard0 比较，用的是另一个 g 的栈界；"
         "函数体第一句 <code>thisg := getg()</code> 取到的也是 gp 而不是 g0。",
         ("cmd/compile/abi-internal.md:413-425", "asm_amd64.s:566-570", "stack.go:962-963",
-         "cmd/internal/obj/x86/obj6.go:1012"),
+         "cmd/internal/obj/x86/obj6.go:971-974"),
         ("morestack:noctxt", w + 1),
     )
 
@@ -152,10 +152,12 @@ def restart_prologue() -> Exercise:
         "newstack 之后，函数为什么要从序言重新开始，而不是从 CALL morestack 的下一条接着执行函数体？",
         "morestack 存下的 g.sched.pc 是函数序言里 <code>CALL runtime·morestack</code> 的返回地址，"
         "编译器在那里放了一条 JMP，目标是函数的第一条指令，也就是栈检查本身。"
-        "检查失败时函数体一条也没执行，帧也还没开；重新执行序言，等于在新栈上重新做一次检查"
-        "（为什么这样安排，源码没有解释；这句是本书的理解）。"
+        "检查失败时函数体一条也没执行，帧也还没开；重新执行序言，等于在新栈上重新做一次检查。"
+        "这是有意的：生成序言的汇编器代码注释写着“morestack 返回后跳回这里”，newstack 的注释也说 morestack 的调用者"
+        "“返回后会重新检查栈界”，所以 newstack 按 f 的最大帧多分配栈只是一种优化。"
         f"这一次 SP = <code>{sp:#x}</code>，stackguard0 = <code>{guard:#x}</code>，检查通过，函数体在新栈上运行。",
-        ("cmd/internal/obj/x86/obj6.go:1214-1218", "stack.go:1117"),
+        ("cmd/internal/obj/x86/obj6.go:1065-1066", "cmd/internal/obj/x86/obj6.go:1214-1218", "stack.go:1077-1079",
+         "stack.go:1117"),
         ("gogo:after_newstack", k),
     )
 
