@@ -58,6 +58,12 @@ def _run(s: Scenario) -> Trace:
     from .world import build
 
     t = mark(run_world(build(s)), s.patch)
+    if s.patch or s.regs or s.mem:
+        import dataclasses
+
+        from .explain import explain
+
+        t = dataclasses.replace(t, whatif=explain(s, t).lines)
     if not t.end.settled:
         raise _Unsettled(t)
     return t

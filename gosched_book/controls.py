@@ -131,8 +131,10 @@ def _around(center: int, lo: int, hi: int) -> list[int]:
     return sorted({p & ((1 << 64) - 1) for p in pts})
 
 
-def _stack_of(addr: int) -> tuple[int, int] | None:
-    return next(((lo, hi) for lo, hi in STACKS.values() if lo <= addr <= hi), None)
+def _stack_of(t, addr: int) -> tuple[int, int] | None:
+    """The stack [lo, hi) around addr: one the trace shows, else one of the world's."""
+    spans = [(lo, hi) for _, lo, hi in t.stacks] + list(STACKS.values())
+    return next(((lo, hi) for lo, hi in spans if lo <= addr <= hi), None)
 
 
 def _slider_controls(base: Scenario) -> tuple[Control, ...]:
@@ -140,7 +142,7 @@ def _slider_controls(base: Scenario) -> tuple[Control, ...]:
 
     t = run(base)
     sp = t.initial_regs["rsp"]
-    lo, hi = _stack_of(sp) or STACKS["g"]
+    lo, hi = _stack_of(t, sp) or STACKS["g"]
     out = [Control("entry_sp", "slider", "入口 SP",
                    "例程第一条指令执行前的 SP；调用者的栈帧随它移动（越过栈底或栈顶会出错）",
                    grid=tuple(_around(sp, lo, hi)), raw=True)]

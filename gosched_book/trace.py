@@ -66,6 +66,8 @@ class Trace:
     initial_flags: int = 0x2
     # The stacks a picture should show, left to right: (owner, lo, hi), e.g. ("g-old", ...).
     stacks: tuple[tuple[str, int, int], ...] = ()
+    # For a changed run (patch or overrides): what changed and what it did, vs the unchanged run.
+    whatif: tuple[str, ...] = ()
 
     def regs_at(self, k: int) -> Mapping[str, int]:
         """Registers after k steps (k = 0 is the initial state)."""
@@ -137,6 +139,7 @@ def to_dict(t: Trace) -> dict:
         "labels": {hx(a): n for a, n in sorted(t.labels.items())},
         "roles": {hx(a): n for a, n in sorted(t.roles.items())},
         "stacks": [{"owner": o, "lo": hx(lo), "hi": hx(hi)} for o, lo, hi in t.stacks],
+        **({"whatif": list(t.whatif)} if t.whatif else {}),
     }
 
 
@@ -198,4 +201,5 @@ def from_dict(d: dict) -> Trace:
         {i(a): n for a, n in d.get("roles", {}).items()},
         i(d["initial"].get("flags", "0x2")),
         tuple((st["owner"], i(st["lo"]), i(st["hi"])) for st in d.get("stacks", [])),
+        tuple(d.get("whatif", ())),
     )

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from gosched_book import run
-from gosched_book.controls import PATCHES, controls, static_scenarios
+from gosched_book.controls import PATCHES, _stack_of, controls, static_scenarios
 from gosched_book.overrides import MEMORY, REGISTERS
 from gosched_book.presets import PRESETS
 from gosched_book.scenario import Scenario, parse_key
@@ -95,7 +95,7 @@ def _grid_covers(routine: str, name: str) -> None:
     t = run(base)
     if name == "entry_sp":
         center = t.initial_regs["rsp"]
-        lo, hi = next(((lo, hi) for lo, hi in STACKS.values() if lo <= center <= hi), STACKS["g"])
+        lo, hi = _stack_of(t, center) or STACKS["g"]
     else:
         lo, hi = STACKS["g0"]
         center = min(c.grid, key=lambda v: abs(v - (hi - 0x40)))

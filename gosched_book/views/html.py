@@ -100,8 +100,9 @@ def end(t: Trace, st: State) -> str:
     if not st.finished:
         return ""
     e = t.end
+    whatif = "".join(f"<div class='gsb-whatif'>{escape(line)}</div>" for line in t.whatif)
     return (f"<div class='gsb-end {escape(e.kind)}' role='alert'>结束 · {END_TITLES.get(e.kind, e.kind)}："
-            f"{escape(e.summary)}</div>")
+            f"{escape(e.summary)}{whatif}</div>")
 
 
 def error(message: str) -> str:

@@ -13,11 +13,13 @@ def render(t: Trace) -> str:
         changes = [f"{r}: {prev[r]:#x}→{s.regs[r]:#x}" for r in s.changed]
         writes = [f"[{w.label}] = {w.value:#x}" for w in s.writes]
         extra = "; ".join(changes + writes + ([s.note] if s.note else []))
-        out.append(f"{s.i:4d}  {where:<28} {s.plan9:<40} {s.intel:<32} {extra}")
+        mark = "*" if s.patched else " "  # a line changed by a listing patch
+        out.append(f"{s.i:4d}{mark} {where:<28} {s.plan9:<40} {s.intel:<32} {extra}")
         prev = s.regs
     e = t.end
     out.append(f"end: {e.kind}: {e.detail} at {e.label or hex(e.pc)}")
     out.append(f"     {e.summary}")
+    out += [f"     {line}" for line in t.whatif]
     return "\n".join(out)
 
 
