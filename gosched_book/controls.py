@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .overrides import MEMORY, REGISTERS, SYMBOLS, UNMAPPED
+from .overrides import MEMORY, NONCANONICAL, REGISTERS, SYMBOLS, UNMAPPED
 from .patch import Patch
 from .presets import CHOICES, PRESETS
 from .routines import source
@@ -124,10 +124,10 @@ def _choice_control(name: str) -> Control:
 
 def _around(center: int, lo: int, hi: int) -> list[int]:
     """8-byte steps across a frame around `center`, the stack's ends and just beyond them,
-    the stack guard, two addresses outside any stack and one that is not canonical (#GP)."""
+    the stack guard, and addresses outside any stack (nil, unmapped, non-canonical, the top)."""
     pts = [center + 8 * k for k in range(-4, 5)]
     pts += [lo - 8, lo, lo + 8, lo + STACK_GUARD - 8, lo + STACK_GUARD, lo + STACK_GUARD + 8,
-            hi - 16, hi - 8, hi, hi + 8, 0, UNMAPPED, 1 << 63]
+            hi - 16, hi - 8, hi, hi + 8, 0, UNMAPPED, NONCANONICAL, (1 << 64) - 8]
     return sorted({p & ((1 << 64) - 1) for p in pts})
 
 

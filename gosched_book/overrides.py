@@ -31,6 +31,7 @@ MEMORY: Mapping[str, str] = MappingProxyType({
     "fn.code": "fn.fn（闭包对象的第一个字：代码地址）",
 })
 UNMAPPED = 0xDEAD0000  # no region of any world is there
+NONCANONICAL = 0x8000000000000000  # bits 63..47 differ: x86-64 raises #GP, not a page fault
 STALE = STACKS["g"][0] + 0x400  # deep in g's stack, far below any live frame
 
 
@@ -61,6 +62,8 @@ SYMBOLS: Mapping[str, tuple[str, Callable]] = MappingProxyType({
                 lambda w: _word(w, funcval(w.scenario.routine))),
     "stale": ("陈旧值：g 栈深处早已弹出的旧地址", lambda w: STALE),
     "unmapped": (f"没有映射的地址 {UNMAPPED:#x}：一读就出错", lambda w: UNMAPPED),
+    "noncanonical": (f"非规范地址 {NONCANONICAL:#x}：x86-64 上一用就是 #GP（一般保护错误）",
+                     lambda w: NONCANONICAL),
 })
 
 
