@@ -98,7 +98,7 @@ def test_sliders_rerun_the_machine():
 
 def test_ctxt_and_nil_toggles():
     s = show("systemstack")
-    s.ctxt.value = True
+    s.widgets["sched_ctxt"].value = 1
     assert s.trace.end.detail == "abort"
     s.choose.value = ("gogo", "normal")
     s.nil_g.value = True

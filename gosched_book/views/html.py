@@ -40,25 +40,28 @@ def status(st: State) -> str:
     return f"<div class='gsb-status' role='status' aria-live='polite'>第 {st.k} / {st.n} 步：{what}</div>"
 
 
-def listing(st: State) -> str:
+def listing(st: State, patch: tuple = ()) -> str:
+    """The window of the current listing around the current line; patched lines marked."""
     file = st.file
     if not file:
         return "<div class='gsb-listing'>（此处没有源码）</div>"
     done = st.step.line if st.step and st.step.file == file else 0
     nxt = st.next_line if st.next_file == file else 0
     # A widget cannot scroll itself, so show a window of lines around the current one.
-    all_rows = rows(file)
+    all_rows = rows(file, patch)
     focus = done or nxt or 1
     lo, hi = max(1, focus - WINDOW_BEFORE), focus + WINDOW_AFTER
     shown = [r for r in all_rows if lo <= r.line <= hi]
     out = [f"<div class='gsb-listing'><div class='mono' style='color:#667'>{escape(file)}"
            f"（第 {shown[0].line}–{shown[-1].line} 行，共 {len(all_rows)} 行）</div><table>"]
     for r in shown:
-        cls = " ".join(c for c, on in (("done", r.line == done), ("next", r.line == nxt)) if on)
+        cls = " ".join(c for c, on in (("done", r.line == done), ("next", r.line == nxt),
+                                       ("patched", r.patched)) if on)
         code, _, comment = r.text.partition("//")
         cm = f"<span class='cm'>//{escape(comment)}</span>" if _ else ""
         extra = escape(r.note) if r.note else escape(r.intel)
-        out.append(f"<tr class='{cls}'><td class='ln'>{r.line}</td><td>{escape(code)}{cm}</td>"
+        mark = "<span class='gsb-patched' title='本次运行改过的行'>✎改</span>" if r.patched else ""
+        out.append(f"<tr class='{cls}'><td class='ln'>{mark}{r.line}</td><td>{escape(code)}{cm}</td>"
                    f"<td class='in'>{extra}</td><td class='by'>{escape(r.bytes)}</td></tr>")
     out.append("</table></div>")
     return "".join(out)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import lru_cache
 
 from ..routines import source
 from ..world import code_image
@@ -16,22 +16,26 @@ class Row:
     bytes: str  # hex, "" for lines that emit nothing
     intel: str
     note: str  # e.g. "get_tls: emits no instruction"
+    patched: bool = False  # changed by a listing patch
 
 
-@cache
-def rows(file: str) -> tuple[Row, ...]:
-    """All lines of a listing file, instruction lines annotated from the linked image."""
-    img = code_image()
+@lru_cache(maxsize=128)
+def rows(file: str, patch: tuple = ()) -> tuple[Row, ...]:
+    """All lines of a listing file (patched by a Scenario's `patch`), annotated from the linked image."""
+    from ..patch import apply
+
+    img = code_image(patch)
     placed = {p.ins.loc.line: p for p in img.placed if p.ins.loc.file == file}
+    text_all, marked = apply(source(file), file, patch) if patch else (source(file), frozenset())
     out = []
-    for n, text in enumerate(source(file).splitlines(), 1):
-        p = placed.get(n)
+    for n, text in enumerate(text_all.splitlines(), 1):
+        p, m = placed.get(n), n in marked
         if p is None:
-            out.append(Row(n, text, None, "", "", ""))
+            out.append(Row(n, text, None, "", "", "", m))
         elif not p.data:
-            out.append(Row(n, text, p.address, "", "", "无指令：链接器把 MOVQ TLS, CX 删掉了"))
+            out.append(Row(n, text, p.address, "", "", "无指令：链接器把 MOVQ TLS, CX 删掉了", m))
         else:
-            out.append(Row(n, text, p.address, p.data.hex(" "), p.intel, ""))
+            out.append(Row(n, text, p.address, p.data.hex(" "), p.intel, "", m))
     return tuple(out)
 
 

@@ -8,16 +8,30 @@ import weakref
 import ipywidgets as W
 
 from .. import api
-from ..errors import GoschedError
+from html import escape
+
+from ..errors import AsmError, GoschedError
+from ..controls import controls
 from ..presets import PRESETS
 from ..trace import Trace
 from ..scenario import Scenario
-from ..world import STACKS
 from . import html, stackplot
+from .edits import patches_for
+from .listing import files as listing_files
+from .live_controls import EXTRA_WORDS, ListingEditor, live_control, word_control
 from .model import state
 
 _LAYOUT_BTN = W.Layout(width="auto")
 PRERENDER_DELAY_S = 0.4
+LIVE_CSS = """<style>
+.gsb-out .widget-slider, .gsb-out .slider-container { opacity: .45; }
+.gsb-listing-box .gsb-listing { max-width: 100%; }
+.gsb-patched { color: #b3261e; font-weight: 600; margin-right: 2px; }
+.gsb-listing tr.patched td:nth-child(2) { background: #fde8e6; }
+.gsb-edit textarea { font-family: "DejaVu Sans Mono", "Noto Sans Mono CJK SC", Menlo, monospace; font-size: 12px; }
+.gsb-compare { padding: 6px 10px; border-left: 3px solid #5b2a86; margin: 4px 0; }
+.gsb-unread { opacity: .75; }
+</style>"""
 _SHUTDOWN = threading.Event()
 _TIMERS: "weakref.WeakSet[threading.Timer]" = weakref.WeakSet()
 
@@ -30,7 +44,6 @@ def _stop_prerendering() -> None:
         timer.cancel()
         if timer.is_alive():
             timer.join(timeout=5)
-_STACK_CHOICES = [("goroutine g", "g"), ("g0", "g0"), ("gsignal", "gsignal"), ("另一个 g（g2）", "g2")]
 
 
 def _scenario_options() -> list[tuple[str, tuple[str, str]]]:
@@ -46,6 +59,7 @@ class Stepper(W.VBox):
         self.trace: Trace = api.run(scenario)
         self._stop_prerender = False
         self._quiet = False
+        self._explained = None
         # Step controls.
         self.first = W.Button(description="« 首步", tooltip="回到第 0 步", layout=_LAYOUT_BTN)
         self.prev = W.Button(description="◀ 上一步", tooltip="上一条指令", layout=_LAYOUT_BTN)
@@ -62,8 +76,11 @@ class Stepper(W.VBox):
         # Panels.
         self.header = W.HTML()
         self.status = W.HTML()
-        self.listing = W.HTML(layout=W.Layout(width="62%"))
-        self.registers = W.HTML(layout=W.Layout(width="38%"))
+        # Listing and registers side by side when there is room, else stacked; never overlapping.
+        self.listing = W.HTML(layout=W.Layout(flex="1 1 520px", min_width="0", overflow="auto"))
+        self.registers = W.HTML(layout=W.Layout(flex="0 0 auto", max_width="100%", overflow="auto"))
+        self.listing.add_class("gsb-listing-box")
+        self.registers.add_class("gsb-regs-box")
         self.writes = W.HTML()
         self.end = W.HTML()
         self.picture = W.HTML(layout=W.Layout(width="100%", max_width="820px"))
@@ -71,8 +88,10 @@ class Stepper(W.VBox):
         self.controls = self._make_controls() if controls else W.VBox()
         buttons = W.HBox([self.first, self.prev, self.next, self.last, self.play, self.slider])
         super().__init__([
-            W.HTML(html.CSS), self.header, self.controls, buttons, self.status, self.message,
-            W.HBox([self.listing, self.registers]), self.end, self.writes,
+            W.HTML(html.CSS + LIVE_CSS), self.header, self.controls, buttons, self.status, self.message,
+            W.HBox([self.listing, self.registers],
+                   layout=W.Layout(flex_flow="row wrap", align_items="flex-start", width="100%")),
+            self.end, self.writes,
             W.HTML("<div class='gsb'>栈布局（左：goroutine 的栈，右：g0 的系统栈；高地址在上，"
                    "黄色是本步写过的内存，SP/BP 用箭头标出）</div>"), self.picture,
         ])
@@ -114,118 +133,144 @@ class Stepper(W.VBox):
         try:
             st = state(self.trace, k)
             self.status.value = html.status(st)
-            self.listing.value = html.listing(st)
+            self.listing.value = html.listing(st, self.scenario.patch)
             self.registers.value = html.registers(st)
             self.writes.value = html.writes(st)
-            self.end.value = html.end(self.trace, st)
+            self.end.value = html.end(self.trace, st) + (self._comparison() if st.finished else "")
             self.picture.value = stackplot.svg(self.trace, k)
             self.message.value = ""
         except Exception as e:  # noqa: BLE001 - never a traceback in the output area
             self.message.value = html.error(f"{type(e).__name__}: {e}")
 
+    def _comparison(self) -> str:
+        """The explainer's comparison with the unchanged run, once per trace."""
+        if self._explained is None or self._explained[0] is not self.trace:
+            text = ""
+            try:
+                from ..explain import explain
+            except ImportError:  # the explainer is not in this build
+                explain = None
+            if explain is not None:
+                e = explain(self.scenario)
+                if e is not None:
+                    text = ("<div class='gsb-compare' role='note'><b>与未修改的运行相比</b>"
+                            + "".join(f"<div>{escape(line)}</div>" for line in e.text().splitlines())
+                            + "</div>")
+            self._explained = (self.trace, text)
+        return self._explained[1]
+
     # Scenario controls ---------------------------------------------------------------------
+    # Every control is redrawn from (self.scenario, self.trace) after each run, and a change
+    # replaces only the field it names: no control can hold a value that did not run.
 
     def _make_controls(self) -> W.Widget:
-        p = self.trace.params
         self.choose = W.Dropdown(options=_scenario_options(),
                                  value=(self.scenario.routine, self.scenario.preset_name),
                                  description="场景", layout=W.Layout(width="560px"))
-        self.current = W.ToggleButtons(options=_STACK_CHOICES, value=p["current"], description="当前 g")
-        cur = p["current"]
-        self.entry_sp = W.IntSlider(min=-0x40, max=0x400, step=8, description="入口 SP",
-                                    value=self._sp_offset(cur, self.trace.initial_regs["rsp"]),
-                                    readout_format="#x", continuous_update=False,
-                                    layout=W.Layout(width="460px"))
-        self.entry_sp_note = W.HTML()
-        g0_hi = STACKS["g0"][1]
-        g0_sp = next(v for _, v, lab in self.trace.memory if lab == "g0.sched.sp")
-        self.g0_sp = W.IntSlider(min=0x10, max=0x1000, step=8, value=g0_hi - g0_sp,
-                                 description="g0.sched.sp", readout_format="#x",
-                                 continuous_update=False, layout=W.Layout(width="460px"),
-                                 style={"description_width": "initial"})
-        self.ctxt = W.Checkbox(value=bool(p["sched_ctxt"]), description="g.sched.ctxt ≠ 0")
-        self.nil_g = W.Checkbox(value=bool(p["gobuf_g_nil"]), description="gobuf.g = nil")
-        self.fn = W.Dropdown(options=[("gogo_back（本书的简化：立刻 gogo 回同一个 g）", "park"), ("直接返回的 fn", "returns")],
-                             value=p["fn"], description="fn")
-        self.max_steps = W.IntSlider(min=1, max=400, value=p["max_steps"], description="步数上限",
-                                     continuous_update=False)
         self.choose.observe(self._on_preset, names="value")
-        for w in (self.current, self.entry_sp, self.g0_sp, self.ctxt, self.nil_g, self.fn, self.max_steps):
-            w.observe(self._on_param, names="value")
-        self._update_note()
-        return W.VBox([
-            self.choose,
-            W.HBox([self.current]),
-            W.HBox([self.entry_sp, self.entry_sp_note]),
-            W.HBox([self.g0_sp, W.HTML("<span class='gsb'>（到 g0 栈顶的距离）</span>")]),
-            W.HBox([self.ctxt, self.nil_g, self.fn, self.max_steps]),
-        ])
+        self.editor = ListingEditor(listing_files(), self._edit, self._unedit)
+        self.sections = W.Accordion()
+        self._build_controls()
+        return W.VBox([self.choose, self.sections])
 
-    @staticmethod
-    def _sp_offset(owner: str, sp: int) -> int:
-        return STACKS[owner][1] - sp
-
-    def _update_note(self) -> None:
-        owner = self.current.value
-        hi = STACKS[owner][1]
-        sp = hi - self.entry_sp.value
-        where = "（栈顶之上，未映射）" if sp >= hi else ""
-        off = self.entry_sp.value
-        rel = f"− {off:#x}" if off >= 0 else f"+ {-off:#x}"
-        self.entry_sp_note.value = f"<span class='gsb mono'>= {owner} 栈顶 {rel} = {sp:#x}{where}</span>"
-
-    def _sync_controls(self) -> None:
-        """Set the controls from the current trace without re-running."""
-        p = self.trace.params
-        self._quiet = True
-        try:
-            self.current.value = p["current"]
-            self.entry_sp.value = self._sp_offset(p["current"], self.trace.initial_regs["rsp"])
-            g0_sp = next(v for _, v, lab in self.trace.memory if lab == "g0.sched.sp")
-            self.g0_sp.value = STACKS["g0"][1] - g0_sp
-            self.ctxt.value = bool(p["sched_ctxt"])
-            self.nil_g.value = bool(p["gobuf_g_nil"])
-            self.fn.value = p["fn"]
-            self.max_steps.value = p["max_steps"]
-        finally:
-            self._quiet = False
-        self._update_note()
-
-    def _on_preset(self, change) -> None:
-        routine, preset = change["new"]
-        self.rerun(Scenario(routine, preset))
+    def _build_controls(self) -> None:
+        """The routine's controls (from controls.py), plus any scenario word set from code."""
+        s = self.scenario
+        cs = list(controls(s.routine, s.preset_name))
+        names = {c.name for c in cs}
+        cs += [word_control(n) for n in EXTRA_WORDS if n not in names and getattr(s, n) is not None]
+        self.widgets = {c.name: live_control(c, self._change) for c in cs}
+        self._built_for = (s.routine, s.preset_name, tuple(c.name for c in cs))
+        by = lambda *kinds: [w for w in self.widgets.values() if w.control.kind in kinds]  # noqa: E731
+        parts = [
+            ("场景参数", by("choice", "slider")),
+            ("入口寄存器（rip 总是例程入口）", by("register")),
+            ("例程读的内存字", by("memory")),
+            ("改写源码", by("patch") + [self.editor]),
+        ]
+        self.sections.children = [W.VBox(ws) for _, ws in parts]
+        self.sections.titles = tuple(t for t, _ in parts)
+        self.sections.selected_index = 0
+        # Short names for the most used controls.
+        w = self.widgets
+        self.current = w["current"].widget if "current" in w else None
+        self.nil_g = w["gobuf_g_nil"].widget if "gobuf_g_nil" in w else None
+        self.entry_sp, self.entry_sp_note = w["entry_sp"].slider, w["entry_sp"].note
+        self.g0_sp, self.max_steps = w["g0_sched_sp"].slider, w["max_steps"].slider
         self._sync_controls()
 
-    def _on_param(self, change) -> None:
+    def _sync_controls(self, asm_error: str = "") -> None:
+        """Set every control from the scenario and trace that ran (no re-run)."""
+        s, t = self.scenario, self.trace
+        names = tuple(self.widgets)
+        wanted = {n for n in EXTRA_WORDS if getattr(s, n) is not None} - set(names)
+        if (s.routine, s.preset_name) != self._built_for[:2] or wanted:
+            self._build_controls()  # calls back here
+            return
+        self._quiet = True
+        try:
+            self.choose.value = (s.routine, s.preset_name)
+            for w in self.widgets.values():
+                w.show(s, t)
+            self.editor.show(s.patch, asm_error)
+        finally:
+            self._quiet = False
+
+    def _on_preset(self, change) -> None:
         if self._quiet:
             return
-        owner = self.current.value
-        changes = dict(
-            current=owner, g0_sched_sp=STACKS["g0"][1] - self.g0_sp.value,
-            sched_ctxt=0x1 if self.ctxt.value else 0, gobuf_g_nil=self.nil_g.value,
-            fn=self.fn.value, max_steps=self.max_steps.value,
-        )
-        if change["owner"] is self.current:  # a new stack: start from its default SP
-            changes["entry_sp"] = None
-        else:
-            changes["entry_sp"] = STACKS[owner][1] - self.entry_sp.value
-        self.rerun(self.scenario.replace(**changes))
-        if change["owner"] is self.current:
+        routine, preset = change["new"]
+        self.rerun(Scenario(routine, preset))
+
+    def _change(self, control, value) -> None:
+        """A reader moved one control: set that one field and re-run."""
+        if self._quiet:
+            return
+        if isinstance(value, Exception):
+            self.message.value = html.error(str(value))
             self._sync_controls()
-        self._update_note()
+            return
+        if control.name == "current":  # a new stack: start from its default SP
+            self.rerun(self.scenario.replace(current=value, entry_sp=None))
+        else:
+            self.rerun(control.apply(self.scenario, value))
+
+    def _edit(self, file: str, text: str) -> None:
+        try:
+            mine = patches_for(file, text)
+        except GoschedError as e:
+            self.editor.errors.value = f"<pre class='gsb-error'>{escape(str(e))}</pre>"
+            return
+        others = tuple(p for p in self.scenario.patch if p.file != file)
+        self.rerun(self.scenario.replace(patch=others + mine))
+
+    def _unedit(self, file: str) -> None:
+        self.editor._drafts.pop(file, None)
+        self.rerun(self.scenario.replace(patch=tuple(p for p in self.scenario.patch if p.file != file)))
 
     def rerun(self, scenario: Scenario) -> None:
-        """Run a new scenario and show it from step 0; errors are shown, not raised."""
+        """Run a new scenario and show it from step 0; errors are shown, not raised.
+
+        On an error the previous run stays, and so do the controls showing it."""
         try:
             trace = api.run(scenario)
+        except AsmError as e:
+            self.message.value = html.error("改过的源码汇编不过，见“改写源码”里的错误；仍显示上一次运行。")
+            if hasattr(self, "editor"):
+                self._sync_controls("\n\n".join(x.render() for x in e.all))
+            return
         except GoschedError as e:
             self.message.value = html.error(str(e))
+            if hasattr(self, "editor"):
+                self._sync_controls()
             return
         except Exception as e:  # noqa: BLE001
             self.message.value = html.error(f"{type(e).__name__}: {e}")
             return
         self.scenario = scenario
         self._load(trace)
+        if hasattr(self, "editor"):
+            self._sync_controls()
 
     # Display -----------------------------------------------------------------------------
 
