@@ -105,3 +105,50 @@ def test_live_stepper_in_jupyterlab(lab, tmp_path):
                                timeout=10000)
         page.screenshot(path=str(tmp_path / "jupyterlab-mcall.png"))
         browser.close()
+
+
+OVERLAPS_JS = """() => {
+  const r = e => e.getBoundingClientRect();
+  const hit = (a, b) => a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1;
+  const out = [];
+  for (const box of document.querySelectorAll('.gsb-listing-box')) {
+    const row = box.parentElement;
+    const listing = box.querySelector('.gsb-listing'), regs = row.querySelector('.gsb-regs');
+    if (!listing || !regs) continue;
+    const L = r(listing), R = r(regs), B = r(box), RB = r(row.querySelector('.gsb-regs-box'));
+    out.push({overlap: hit(L, R), listingInsideBox: L.right <= B.right + 1,
+              regsInsideBox: R.right <= RB.right + 1 && RB.right <= r(row).right + 1,
+              regsWidth: R.width, listingWidth: L.width});
+  }
+  return out;
+}"""
+
+
+def test_live_stepper_panels_do_not_overlap_at_laptop_widths(lab, tmp_path):
+    """Issue 10 item 5: at 1280×800 with Lab's default side panel, listing and registers never overlap."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.goto(f"{lab}/lab/tree/03-systemstack.ipynb?token={TOKEN}")
+        page.wait_for_selector(".jp-Notebook", timeout=90000)
+        assert page.locator(".jp-SideBar .lm-TabBar-tab.lm-mod-current").count() >= 1  # a side panel is open
+        wait_for_idle_kernel(lab)
+        page.click("div.lm-MenuBar-itemLabel:text-is('Run')")
+        page.click("div.lm-Menu-itemLabel:text-is('Run All Cells')")
+        page.locator(".gsb-regs").first.wait_for(timeout=120000)
+        page.wait_for_timeout(3000)
+        for width in (1280, 1024, 1920):
+            page.set_viewport_size({"width": width, "height": 800})
+            page.wait_for_timeout(800)
+            page.evaluate("document.querySelector('.gsb-status').scrollIntoView({block: 'start'})")
+            found = page.evaluate(OVERLAPS_JS)
+            page.locator(".gsb-listing-box").first.locator("xpath=..").screenshot(
+                path=str(tmp_path / f"lab-{width}.png"))
+            assert found, "no live stepper rendered"
+            for f in found:
+                assert not f["overlap"], (width, f)
+                assert f["listingInsideBox"] and f["regsInsideBox"], (width, f)
+                assert f["regsWidth"] > 200 and f["listingWidth"] > 300, (width, f)
+        browser.close()

@@ -25,7 +25,9 @@ _LAYOUT_BTN = W.Layout(width="auto")
 PRERENDER_DELAY_S = 0.4
 LIVE_CSS = """<style>
 .gsb-out .widget-slider, .gsb-out .slider-container { opacity: .45; }
-.gsb-listing-box .gsb-listing { max-width: 100%; }
+.gsb-listing-box > .widget-html-content, .gsb-regs-box > .widget-html-content {
+  display: block; width: 100%; min-width: 0; overflow: auto; line-height: 1.4; }
+.gsb-listing-box .gsb-listing { width: 100%; max-width: 100%; box-sizing: border-box; }
 .gsb-patched { color: #b3261e; font-weight: 600; margin-right: 2px; }
 .gsb-listing tr.patched td:nth-child(2) { background: #fde8e6; }
 .gsb-edit textarea { font-family: "DejaVu Sans Mono", "Noto Sans Mono CJK SC", Menlo, monospace; font-size: 12px; }
@@ -190,7 +192,7 @@ class Stepper(W.VBox):
         ]
         self.sections.children = [W.VBox(ws) for _, ws in parts]
         self.sections.titles = tuple(t for t, _ in parts)
-        self.sections.selected_index = 0
+        self.sections.selected_index = None  # folded: the stepper comes first
         # Short names for the most used controls.
         w = self.widgets
         self.current = w["current"].widget if "current" in w else None
