@@ -97,7 +97,9 @@ def as_patches(value) -> tuple[Patch, ...]:
     if not isinstance(value, (list, tuple, set, frozenset)):
         raise ScenarioError(f"patch must be a Patch, a 'FILE:LINE=TEXT' string or a list of them, "
                             f"got {type(value).__name__}")
-    out = tuple(sorted({v if isinstance(v, Patch) else parse_patch(v) for v in value}))
+    given = [v if isinstance(v, Patch) else parse_patch(v) for v in value]
+    # Sorted by place; inserts after the same line keep the order they were given in.
+    out = tuple(sorted(dict.fromkeys(given), key=lambda p: (p.file, p.line, p.insert)))
     seen = set()
     for p in out:
         if not p.insert and (p.file, p.line) in seen:
@@ -105,6 +107,43 @@ def as_patches(value) -> tuple[Patch, ...]:
         if not p.insert:
             seen.add((p.file, p.line))
     return out
+
+
+def diff_patches(file: str, text: str) -> tuple[Patch, ...]:
+    """The patches that turn listing `file` into `text` (an edited copy, e.g. from a text box)."""
+    import difflib
+
+    from .routines import source
+
+    if not isinstance(text, str):
+        raise ScenarioError(f"the edited listing must be text, got {type(text).__name__}")
+    old, new = source(file).splitlines(), text.splitlines()
+    out: list[Patch] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
+        if op == "equal":
+            continue
+        pairs = min(i2 - i1, j2 - j1) if op == "replace" else 0
+        out += [Patch(file, i1 + k + 1, new[j1 + k]) for k in range(pairs)]
+        out += [Patch(file, n + 1, "") for n in range(i1 + pairs, i2)]  # deleted
+        after = i1 + pairs if pairs else i1
+        out += [Patch(file, after, new[j], insert=True) for j in range(j1 + pairs, j2)]
+    return as_patches(out)
+
+
+def edited(file: str, text: str) -> tuple[Patch, ...]:
+    """Patches for an edited copy of listing `file`, after checking that the copy assembles.
+
+    AsmError line numbers are those of `text` (the reader's editor), not of the patched listing
+    (where a deleted line stays as an empty line)."""
+    from .asm.link import link
+    from .asm.parse import parse
+    from .routines import CODE_BASE, FILES, WORLD_FILES, program
+    from .world_core import DATA_SYMBOLS
+
+    patches = diff_patches(file, text)
+    files = list(dict.fromkeys(FILES.values())) + list(WORLD_FILES)
+    link([parse(text, file) if f == file else program(f) for f in files], CODE_BASE, dict(DATA_SYMBOLS))
+    return patches
 
 
 def apply(source: str, file: str, patches: tuple[Patch, ...]) -> tuple[str, frozenset[int]]:

@@ -202,3 +202,32 @@ def test_patched_runs_are_cached_per_patch():
     a = run("systemstack", patch=f"systemstack.s:{n}=")
     assert run("systemstack", patch=f"systemstack.s:{n}=") is a
     assert run("systemstack") is not a
+
+
+def test_edited_listing_becomes_patches_that_reproduce_it():
+    from gosched_book.patch import diff_patches, edited, patched_source
+
+    lines = source("systemstack.s").splitlines()
+    n = _line("systemstack.s", "MOVQ    DX, R14")
+    lines[n - 1] = "    MOVQ    AX, R14"
+    lines.insert(n, "    MOVQ    AX, R9")
+    lines.insert(n, "    MOVQ    AX, R8")  # two inserts after the same line keep their order
+    text = "\n".join(lines) + "\n"
+    ps = edited("systemstack.s", text)
+    assert ps == diff_patches("systemstack.s", text)
+    assert patched_source("systemstack.s", ps) == text
+    t = run("systemstack", patch=ps)
+    assert [s.plan9.split()[-1] for s in t.steps if s.patched] == ["R14", "R8", "R9"]
+    assert parse_key(scenario("systemstack", patch=ps).key).patch == ps
+
+
+def test_edited_listing_that_does_not_assemble_names_the_editors_line():
+    from gosched_book.patch import edited
+
+    lines = source("systemstack.s").splitlines()
+    del lines[2]  # numbering shifts: errors must use the edited text's numbers
+    n = _line("systemstack.s", "MOVQ    DX, R14") - 1
+    lines[n - 1] = "    MOVQ    DX, R99"
+    with pytest.raises(AsmError) as e:
+        edited("systemstack.s", "\n".join(lines))
+    assert e.value.line == n and "R99" in e.value.loc.text
