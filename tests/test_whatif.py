@@ -231,3 +231,12 @@ def test_edited_listing_that_does_not_assemble_names_the_editors_line():
     with pytest.raises(AsmError) as e:
         edited("systemstack.s", "\n".join(lines))
     assert e.value.line == n and "R99" in e.value.loc.text
+
+
+def test_readme_patch_examples_name_the_lines_they_say():
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    assert 'patch="systemstack.s:30="' in readme and 'Patch("gogo.s", 9, "")' in readme
+    assert source("systemstack.s").splitlines()[29].split()[:3] == ["MOVQ", "DX,", "R14"]
+    assert "make sure g != nil" in source("gogo.s").splitlines()[8]
