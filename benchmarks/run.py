@@ -32,6 +32,14 @@ def bench_core() -> None:
     srcs = [(f, source(f)) for f in files]
     asm = median_ms(lambda: link([parse(s, f) for f, s in srcs], CODE_BASE, dict(DATA_SYMBOLS)))
     print(f"assemble all listings (parse+encode+link, uncached): {asm:.2f} ms")
+    from gosched_book import assemble
+    from gosched_book.asm.synthetic import forward_jumps, long_function, many_functions
+
+    for what, src in (("10,000-line listing", long_function(10_000)),
+                      ("3,000 functions", many_functions(3_000)),
+                      ("200 long forward JMPs", forward_jumps(200))):
+        print(f"assemble {what}: {median_ms(lambda: assemble(src), repeat=5, warmup=1):.0f} ms "
+              "(goal for 10,000 lines: <= 500 ms)")
     print(f"{'preset':<34}{'steps':>6}{'trace ms':>10}{'bare ms':>9}{'ratio':>7}")
     for routine, presets in PRESETS.items():
         for preset in presets:

@@ -74,7 +74,8 @@ def test_render_has_location_source_and_caret():
     ("INT $300", "$0..$255"),
     ("LEAQ AX, BX", "cannot take operands"),
     ("MOVQ $0x123456789, 8(SP)", "does not fit"),
-    ("MOVQ AX, BX ; x", "unexpected character"),
+    ("MOVQ AX, BX ; x", "unknown instruction 'x'"),
+    ("MOVQ AX, BX # x", "unexpected character"),
 ])
 def test_malformed_lines_say_what_was_expected(line, words):
     with pytest.raises(AsmError) as ei:

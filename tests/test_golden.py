@@ -4,27 +4,12 @@ import pytest
 from gosched_book.asm.encode import decode_one
 from gosched_book.routines import FILES
 from gosched_book.world import code_image
+from helpers import assert_golden
 
 
 @pytest.mark.parametrize("routine", list(FILES))
 def test_bytes_match_golden(routine, golden):
-    img = code_image()
-    ours = [p for p in img.function_placed(routine) if p.data]
-    theirs = golden[routine]["instructions"]
-    assert len(ours) == len(theirs)
-    start = img.symbols[routine]
-    for p, g in zip(ours, theirs):
-        assert p.address - start == g["offset"], p.ins.text
-        want = bytes.fromhex(g["bytes"])
-        if g.get("link_dependent"):
-            # Opcode bytes match; the rel32 points at the right symbol in our layout.
-            assert p.data[:-4] == want[:-4], p.ins.text
-            assert len(p.data) == len(want)
-            target = p.address + len(p.data) + int.from_bytes(p.data[-4:], "little", signed=True)
-            op = p.ins.operands[0]
-            assert target == img.symbols[op.symbol], p.ins.text
-        else:
-            assert p.data == want, f"{p.ins.text}: {p.data.hex()} != {g['bytes']}"
+    assert_golden(code_image(), routine, golden)
 
 
 @pytest.mark.parametrize("routine", list(FILES))

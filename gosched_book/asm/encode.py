@@ -109,8 +109,9 @@ def build(ins: Instruction, res: Resolver, long_branch: bool, frame: int = 0) ->
         raise Unencodable(f"{m} takes {want} {plural}{shape}; got {len(ops)}", ins.loc.column)
     kinds = "".join(_kind(o) for o in ops)
     mem = lambda o: o if isinstance(o, MemoryOperand) else _mem(o, res, frame)  # noqa: E731
-    bad = Unencodable(f"{m} cannot take operands of this shape ({_describe(kinds)})",
-                      getattr(ops[0], "col", ins.loc.column) if ops else ins.loc.column)
+    bad = lambda: Unencodable(  # noqa: E731 - built only when raised
+        f"{m} cannot take operands of this shape ({_describe(kinds)})",
+        getattr(ops[0], "col", ins.loc.column) if ops else ins.loc.column)
 
     xregs = [o for o in ops if isinstance(o, Reg) and o.name in XMM]
     if xregs and m != "XORPS":
@@ -134,17 +135,19 @@ def build(ins: Instruction, res: Resolver, long_branch: bool, frame: int = 0) ->
                 return Ins.create_reg_u64(Code.MOV_R64_IMM64, R[d.name], s.value & (2**64 - 1))
             if q:
                 return Ins.create_reg_i32(Code.MOV_RM64_IMM32, R[d.name], s.value)
+            if not -(1 << 31) <= s.value < 1 << 32:
+                raise Unencodable(f"constant {s.value:#x} does not fit in 32 bits (MOVL)", s.col)
             return Ins.create_reg_u32(Code.MOV_R32_IMM32, R[d.name], s.value & 0xFFFFFFFF)
         if kinds == "im":
             _need32(s)
             return Ins.create_mem_i32(_code(f"MOV_RM{w}_IMM32"), mem(d), s.value)
         if kinds == "ar" and q:
             return Ins.create_reg_mem(Code.LEA_R64_M, R64[d.name], mem(SymRef(s.symbol, s.offset, s.col)))
-        raise bad
+        raise bad()
     if m == "LEAQ":
         if kinds in ("mr", "sr"):
             return Ins.create_reg_mem(Code.LEA_R64_M, R64[ops[1].name], mem(ops[0]))
-        raise bad
+        raise bad()
     if m in _ALU:
         op, (s, d) = _ALU[m], ops
         if kinds in ("ir", "im"):
@@ -159,7 +162,7 @@ def build(ins: Instruction, res: Resolver, long_branch: bool, frame: int = 0) ->
             return Ins.create_reg_mem(_code(f"{op}_R64_RM64"), R64[d.name], mem(s))
         if kinds == "rm":
             return Ins.create_mem_reg(_code(f"{op}_RM64_R64"), mem(d), R64[s.name])
-        raise bad
+        raise bad()
     if m == "CMPQ":
         a, b = ops  # source order is Intel order for CMP
         if kinds == "rr":
@@ -173,7 +176,7 @@ def build(ins: Instruction, res: Resolver, long_branch: bool, frame: int = 0) ->
             size = "IMM8" if _fits8(b.value) else "IMM32"
             f = Ins.create_reg_i32 if kinds == "ri" else Ins.create_mem_i32
             return f(_code(f"CMP_RM64_{size}"), R64[a.name] if kinds == "ri" else mem(a), b.value)
-        raise bad
+        raise bad()
     if m == "TESTQ":
         s, d = ops
         if kinds == "rr":
@@ -181,12 +184,12 @@ def build(ins: Instruction, res: Resolver, long_branch: bool, frame: int = 0) ->
         if kinds == "ir":
             _need32(s)
             return Ins.create_reg_i32(Code.TEST_RM64_IMM32, R64[d.name], s.value)
-        raise bad
+        raise bad()
     if m == "TESTL":
         s, d = ops
         if kinds == "rr" and s.name in R32 and d.name in R32:
             return Ins.create_reg_reg(Code.TEST_RM32_R32, R32[d.name], R32[s.name])
-        raise bad
+        raise bad()
     if m == "XORPS":
         s, d = ops
         if kinds == "rr" and s.name in XMM and d.name in XMM:
@@ -206,11 +209,11 @@ def build(ins: Instruction, res: Resolver, long_branch: bool, frame: int = 0) ->
             _need32(ops[0])
             v = ops[0].value
             return Ins.create_i32(Code.PUSHQ_IMM8 if _fits8(v) else Code.PUSHQ_IMM32, v)
-        raise bad
+        raise bad()
     if m == "POPQ":
         if kinds == "r":
             return Ins.create_reg(Code.POP_R64, R64[ops[0].name])
-        raise bad
+        raise bad()
     if m == "RET":
         return Ins.create(Code.RETNQ)
     if m == "INT":
@@ -228,7 +231,7 @@ def build(ins: Instruction, res: Resolver, long_branch: bool, frame: int = 0) ->
         if kinds == "l" and m == "JMP":
             return Ins.create_branch(Code.JMP_REL32_64 if long_branch else Code.JMP_REL8_64,
                                      res.target(op, ins))
-        raise bad
+        raise bad()
     if m in CONDITIONS:
         cc = CONDITIONS[m]
         if kinds == "s":
@@ -236,7 +239,7 @@ def build(ins: Instruction, res: Resolver, long_branch: bool, frame: int = 0) ->
         if kinds == "l":
             size = "REL32" if long_branch else "REL8"
             return Ins.create_branch(_code(f"J{cc}_{size}_64"), res.target(ops[0], ins))
-        raise bad
+        raise bad()
     raise Unencodable(f"{m} is known but has no encoder", ins.loc.column)
 
 

@@ -92,75 +92,63 @@ def link(programs: Sequence[Program], base: int, extern: Mapping[str, int] | Non
             raise AsmError(f"{f.name} is defined twice", f.loc)
         seen[f.name] = f
 
-    long: set[tuple[str, int]] = set()  # (function, index) of label branches needing rel32
-    for _ in range(16):
-        try:
-            return _layout(funcs, base, extern, long)
-        except _TooFar as e:
-            long.add(e.key)
-    raise AssertionError("branch layout did not converge")
+    return _layout(funcs, base, extern)
 
 
-class _TooFar(Exception):
-    def __init__(self, key):
-        self.key = key
-
-
-def _layout(funcs, base, extern, long) -> Image:
+def _layout(funcs, base, extern) -> Image:
     errors: list[AsmError] = []
-    # Pass 1: sizes with dummy addresses (sizes do not depend on targets, except rel8/rel32).
-    sizes: dict[tuple[str, int], int] = {}
+    # Sizes, once per instruction: a label branch also gets its long (rel32) size.
     dummy = Resolver(_AnyAddr(), _AnyAddr(), _AnyAddr())
-    for _, f in funcs:
+    short: list[list[int]] = []
+    longsize: dict[tuple[int, int], int] = {}
+    for fi, (_, f) in enumerate(funcs):
+        row = []
         for i, ins in enumerate(f.instructions):
             try:
-                built = build(ins, dummy, (f.name, i) in long, f.frame)
-                sizes[(f.name, i)] = len(encode_one(built, 0x1000)) if built else 0
+                built = build(ins, dummy, False, f.frame)
+                row.append(len(encode_one(built, 0x1000)) if built else 0)
+                if _is_label_branch(ins):
+                    longsize[(fi, i)] = len(encode_one(build(ins, dummy, True, f.frame), 0x1000))
             except Unencodable as e:
                 errors.append(located(e, ins))
-                sizes[(f.name, i)] = 0
+                row.append(0)
+        short.append(row)
     if errors:
         raise AsmError(errors[0].message, errors[0].loc, tuple(errors[1:]))
-    # Addresses.
-    symbols: dict[str, int] = {}
-    addrs: dict[tuple[str, int], int] = {}
-    fsize: dict[str, int] = {}
-    pc = base
-    for _, f in funcs:
-        pc = _align(pc, FUNC_ALIGN)
-        symbols[f.name] = pc
-        start = pc
-        for i, _ins in enumerate(f.instructions):
-            addrs[(f.name, i)] = pc
-            pc += sizes[(f.name, i)]
-        fsize[f.name] = pc - start
+    # Branch relaxation: every label branch starts short; one that does not reach grows to rel32
+    # and never shrinks back. The set of long branches only grows and is finite, so this ends.
+    long: set[tuple[int, int]] = set()
+    while True:
+        addrs, symbols, fsize, end = _addresses(funcs, base, short, longsize, long)
+        grown = False
+        for fi, (_, f) in enumerate(funcs):
+            targets = _Targets(f, fi, addrs, symbols[f.name] + fsize[f.name], short)
+            for i, ins in enumerate(f.instructions):
+                if (fi, i) in longsize and (fi, i) not in long:
+                    to = targets.of(ins.operands[0], i)
+                    if to is not None and not -128 <= to - (addrs[fi][i] + short[fi][i]) <= 127:
+                        long.add((fi, i))
+                        grown = True
+        if not grown:
+            break
     all_symbols = {**extern, **symbols}
-    # Pass 2: encode for real.
+    # Encode for real.
     placed: list[Placed] = []
-    code = bytearray(pc - base)
-    for _, f in funcs:
-        insns = f.instructions
-        labels, k = {}, 0
-        for item in f.body:
-            if isinstance(item, Label):
-                labels[item.name] = addrs[(f.name, k)] if k < len(insns) else symbols[f.name] + fsize[f.name]
-            else:
-                k += 1
-        emitting = [j for j in range(len(insns)) if sizes[(f.name, j)]]
-        for i, ins in enumerate(insns):
-            pcrel = _pcrel_targets(f.name, i, emitting, addrs)
-            res = Resolver(all_symbols, labels, pcrel)
-            at = addrs[(f.name, i)]
+    code = bytearray(end - base)
+    for fi, (_, f) in enumerate(funcs):
+        targets = _Targets(f, fi, addrs, symbols[f.name] + fsize[f.name], short)
+        for i, ins in enumerate(f.instructions):
+            res = Resolver(all_symbols, targets.labels, targets.pcrel(i))
+            at = addrs[fi][i]
+            size = longsize[(fi, i)] if (fi, i) in long else short[fi][i]
             try:
-                built = build(ins, res, (f.name, i) in long, f.frame)
+                built = build(ins, res, (fi, i) in long, f.frame)
                 data = encode_one(built, at) if built else b""
             except Unencodable as e:
-                if _is_label_branch(ins) and (f.name, i) not in long:
-                    raise _TooFar((f.name, i)) from None
                 errors.append(located(e, ins))
                 continue
-            if len(data) != sizes[(f.name, i)]:
-                raise AssertionError(f"size changed for {ins.text}: {data.hex()} vs {sizes[(f.name, i)]}")
+            if len(data) != size:
+                raise AssertionError(f"size changed for {ins.text}: {data.hex()} vs {size}")
             if data:
                 decoded = decode_one(data, at)
                 if decoded.code != built.code:
@@ -170,22 +158,68 @@ def _layout(funcs, base, extern, long) -> Image:
     if errors:
         raise AsmError(errors[0].message, errors[0].loc, tuple(errors[1:]))
     return Image(base, bytes(code), MappingProxyType(symbols), MappingProxyType(fsize),
-                 tuple(placed), tuple(dict.fromkeys(p for p, _ in funcs)))
+                 tuple(placed), tuple({id(p): p for p, _ in funcs}.values()))  # by identity: hashing a Program walks all of it
+
+
+def _addresses(funcs, base, short, longsize, long):
+    """Each instruction's address, each function's start and size, and the end of the text."""
+    symbols: dict[str, int] = {}
+    fsize: dict[str, int] = {}
+    addrs: list[list[int]] = []
+    pc = base
+    for fi, (_, f) in enumerate(funcs):
+        pc = _align(pc, FUNC_ALIGN)
+        symbols[f.name] = start = pc
+        row = []
+        for i in range(len(short[fi])):
+            row.append(pc)
+            pc += longsize[(fi, i)] if (fi, i) in long else short[fi][i]
+        addrs.append(row)
+        fsize[f.name] = pc - start
+    return addrs, symbols, fsize, pc
+
+
+class _Targets:
+    """Label addresses and N(PC) targets of one function, computed once per layout."""
+
+    def __init__(self, f: Function, fi: int, addrs, end: int, short):
+        row, k, self.labels = addrs[fi], 0, {}
+        n = len(row)
+        for item in f.body:
+            if isinstance(item, Label):
+                self.labels[item.name] = row[k] if k < n else end
+            else:
+                k += 1
+        # N(PC) counts emitted instructions from this one (Go's Prog list).
+        self.emitting = [j for j in range(n) if short[fi][j]]
+        self.position = {j: p for p, j in enumerate(self.emitting)}
+        self.row = row
+
+    def pcrel(self, i: int) -> "_PCRel":
+        return _PCRel(self, self.position.get(i))
+
+    def of(self, op, i: int) -> int | None:
+        if isinstance(op, LabelRef):
+            return self.labels.get(op.name)
+        if isinstance(op, PCRel):
+            table = self.pcrel(i)
+            return table[op.n] if op.n in table else None
+        return None
+
+
+class _PCRel:
+    def __init__(self, t: _Targets, pos: int | None):
+        self.t, self.pos = t, pos
+
+    def __contains__(self, n: int) -> bool:
+        return self.pos is not None and 0 <= self.pos + n < len(self.t.emitting)
+
+    def __getitem__(self, n: int) -> int:
+        return self.t.row[self.t.emitting[self.pos + n]]
 
 
 def _is_label_branch(ins: Instruction) -> bool:
     return bool(ins.operands) and isinstance(ins.operands[0], (LabelRef, PCRel))
-
-
-def _pcrel_targets(fname: str, i: int, emitting: list[int], addrs) -> dict[int, int]:
-    # N(PC) counts emitted instructions from this one (Go's Prog list).
-    if i not in emitting:
-        return {}
-    pos = emitting.index(i)
-    out = {}
-    for n in range(-pos, len(emitting) - pos):
-        out[n] = addrs[(fname, emitting[pos + n])]
-    return out
 
 
 class _AnyAddr(dict):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..errors import AsmError, SourceLocation
 from ..layout import go_asm_symbols
@@ -11,23 +11,27 @@ from .program import (
     REGISTERS, XREGISTERS, AddrOf, Function, Imm, Instruction, Label, LabelRef, Mem, Operand,
     PCRel, Program, Reg, SymRef, TLSBase,
 )
-from .mnemonics import MNEMONICS
+from .mnemonics import BRANCHES, MNEMONICS
+from .preprocess import Line, preprocess
 
 _TOKEN = re.compile(
     r"""
     (?P<ws>\s+)
   | (?P<num>0[xX][0-9a-fA-F]+|\d+)
   | (?P<ident>[A-Za-z_\u00b7][\w\u00b7./]*(?:<[A-Za-z0-9]*>)?)
-  | (?P<punct>[$(),+\-*:|])
+  | (?P<punct><<|>>|[$(),+\-*:|;&^~/%])
     """,
     re.VERBOSE,
 )
 _PSEUDO = ("SB", "FP", "PC")
 _TEXT_FLAGS = ("NOSPLIT", "NOFRAME", "TOPFRAME", "WRAPPER", "NEEDCTXT", "DUPOK")
+MAX_PARENS = 64  # parentheses nested deeper than this in one constant are refused
+_U64 = 1 << 64
+_REGISTER_LIKE = re.compile(r"R\d+|X\d+|[A-Z]{2,3}")
+_REGISTER_LIST = "AX, BX, CX, DX, SI, DI, BP, SP, R8-R15 (and X0-X15)"
 
 
-@dataclass(frozen=True)
-class Tok:
+class Tok(NamedTuple):
     kind: str  # num, ident, punct, end
     text: str
     col: int  # 1-based
@@ -59,9 +63,18 @@ def _number(tok: "Tok") -> int:
             return int(t, 16)
         if len(t) > 1 and t[0] == "0":
             return int(t, 8)
-        return int(t, 10)
+        v = int(t, 10)
     except ValueError:
         raise _Fail(f"bad number {t!r}", tok.col) from None
+    if v >= _U64:
+        raise _Fail(f"integer constant {t} does not fit in 64 bits", tok.col)
+    return v
+
+
+def _unknown_register(name: str) -> str:
+    best = difflib.get_close_matches(name, REGISTERS, n=1, cutoff=0.5)
+    hint = f" (did you mean {best[0]}?)" if best else ""
+    return f"unknown register {name!r}{hint}; expected a register: {_REGISTER_LIST}"
 
 
 def _nearest(word: str, choices) -> str:
@@ -72,8 +85,8 @@ def _nearest(word: str, choices) -> str:
 class _Operand:
     """Recursive descent over one operand's tokens."""
 
-    def __init__(self, toks: list[Tok], consts: dict[str, int]):
-        self.toks, self.i, self.consts = toks, 0, consts
+    def __init__(self, toks: list[Tok], consts: dict[str, int], branch: bool = False):
+        self.toks, self.i, self.consts, self.branch = toks, 0, consts, branch
 
     @property
     def tok(self) -> Tok:
@@ -121,7 +134,7 @@ class _Operand:
                 if pseudo != "SB":
                     raise _Fail("expected $symbol(SB)", t.col)
                 return AddrOf(name, off, col)
-            return Imm(self._expr(), col)
+            return Imm(self._constant(), col)
         t = self.tok
         if t.kind == "ident" and t.text in XREGISTERS:
             self.i += 1
@@ -139,6 +152,11 @@ class _Operand:
             self.expect(")", "')'")
             return Mem(None, -8, tls=True, col=col)  # g(r): the linker drops r, uses FS:-8
         if t.kind == "ident" and self._peek(self.i + 1).kind == "end" and t.text not in self.consts:
+            if re.fullmatch(r"[RX]\d+", t.text) or (not self.branch and _REGISTER_LIKE.fullmatch(t.text)):
+                raise _Fail(_unknown_register(t.text), t.col)
+            if not self.branch:
+                raise _Fail(f"{t.text!r} is not an operand here: expected a register, $constant or "
+                            "memory operand like 8(SP) (a bare name is a label, for jumps only)", t.col)
             self.i += 1
             return LabelRef(t.text, col)
         if t.kind == "ident" and t.text not in self.consts and self._looks_symbolic():
@@ -187,9 +205,12 @@ class _Operand:
     def _memory(self, col: int) -> Operand:
         disp = 0
         nxt = self._peek(self.i + 1) if self.tok.text == "(" else None
+        if nxt is not None and nxt.text == "(":
+            raise _Fail("nested parentheses: expected a memory operand like (AX), 8(AX) or "
+                        "8(AX)(CX*8), found '(('", self.tok.col)
         is_base = nxt is not None and (nxt.text in REGISTERS or nxt.text in _PSEUDO)
         if not is_base:
-            disp = self._expr()
+            disp = self._constant()
         if self.tok.text != "(":
             raise _Fail(
                 "malformed operand: expected a register, $constant, label or memory operand like 8(SP)",
@@ -225,37 +246,85 @@ class _Operand:
         hint = _nearest(t.text, REGISTERS) if t.kind == "ident" else ""
         raise _Fail(f"expected a register such as AX or R14, found {t.text or 'nothing'!r}{hint}", t.col)
 
-    def _expr(self) -> int:
-        val = self._term()
-        while self.tok.text in ("+", "-") and self.tok.kind == "punct":
-            sign = -1 if self.take().text == "-" else 1
-            val += sign * self._term()
+    def _constant(self) -> int:
+        """A constant expression whose value fits in 64 bits (as Go's int64/uint64 operands)."""
+        start = self.tok
+        v = self._expr(0)
+        if not -(1 << 63) <= v < _U64:
+            raise _Fail(f"constant {v:#x} does not fit in 64 bits", start.col)
+        return v - _U64 if v >= 1 << 63 else v  # Go keeps constants as int64
+
+    def _expr(self, depth: int) -> int:
+        # Go's precedence: + - | ^ bind looser than * / % << >> &.
+        val = self._term(depth)
+        while self.tok.kind == "punct" and self.tok.text in ("+", "-", "|", "^"):
+            op = self.take()
+            val = _bounded(_BINARY[op.text](val, self._term(depth)), op)
         return val
 
-    def _term(self) -> int:
+    def _term(self, depth: int) -> int:
+        val = self._factor(depth)
+        while self.tok.kind == "punct" and self.tok.text in ("*", "/", "%", "<<", ">>", "&"):
+            op = self.take()
+            rhs = self._factor(depth)
+            if op.text in ("/", "%") and rhs == 0:
+                raise _Fail("division by zero in a constant", op.col)
+            if op.text in ("<<", ">>") and not 0 <= rhs < 64:
+                raise _Fail(f"shift count {rhs} is not in 0..63", op.col)
+            val = _bounded(_BINARY[op.text](val, rhs), op)
+        return val
+
+    def _factor(self, depth: int) -> int:
+        signs = []  # unary operators, read without recursion (a listing may hold thousands)
+        while self.tok.kind == "punct" and self.tok.text in ("-", "+", "~"):
+            signs.append(self.take().text)
         t = self.tok
-        if self.take("-"):
-            return -self._term()
-        if self.take("+"):
-            return self._term()
         if t.kind == "num":
             self.i += 1
-            return _number(t)
-        if t.kind == "ident":
+            v = _number(t)
+        elif t.kind == "ident":
             self.i += 1
             if t.text in self.consts:
-                return self.consts[t.text]
-            if re.fullmatch(r"R\d+|[A-Z]{2}", t.text):
-                raise _Fail(f"expected a register such as AX or R14, found {t.text!r}"
-                            f"{_nearest(t.text, REGISTERS)}", t.col)
-            raise _Fail(f"unknown symbol {t.text!r}{_nearest(t.text, self.consts)}", t.col)
-        if self.take("("):
-            v = self._expr()
+                v = self.consts[t.text]
+            elif t.text in REGISTERS or t.text in XREGISTERS:
+                raise _Fail(f"register {t.text} cannot be part of a constant; a memory operand is "
+                            f"written offset(REG), e.g. 0({t.text}) or 8({t.text})(CX*8)", t.col)
+            elif _REGISTER_LIKE.fullmatch(t.text):
+                raise _Fail(_unknown_register(t.text), t.col)
+            else:
+                raise _Fail(f"unknown symbol {t.text!r}{_nearest(t.text, self.consts)}", t.col)
+        elif t.text == "(":
+            if depth >= MAX_PARENS:
+                raise _Fail(f"constant nested more than {MAX_PARENS} parentheses deep", t.col)
+            self.i += 1
+            v = self._expr(depth + 1)
             self.expect(")", "')'")
-            return v
-        raise _Fail(
-            f"expected a number or go_asm.h symbol, found {t.text or 'end of operand'!r}", t.col
-        )
+        else:
+            raise _Fail(
+                f"expected a number or go_asm.h symbol, found {t.text or 'end of operand'!r}", t.col
+            )
+        for op in reversed(signs):
+            v = -v if op == "-" else ~v if op == "~" else v
+        return v
+
+
+def _div(a: int, b: int) -> int:
+    q = abs(a) // abs(b)  # truncating, as Go's
+    return q if (a < 0) == (b < 0) else -q
+
+
+_BINARY = {
+    "+": lambda a, b: a + b, "-": lambda a, b: a - b, "|": lambda a, b: a | b,
+    "^": lambda a, b: a ^ b, "*": lambda a, b: a * b, "/": _div,
+    "%": lambda a, b: a - b * _div(a, b),
+    "<<": lambda a, b: a << b, ">>": lambda a, b: a >> b, "&": lambda a, b: a & b,
+}
+
+
+def _bounded(v: int, op: Tok) -> int:
+    if not -_U64 < v < 2 * _U64:
+        raise _Fail(f"constant overflows 64 bits at {op.text!r}", op.col)
+    return v
 
 
 def _split_operands(toks: list[Tok]) -> list[list[Tok]]:
@@ -306,16 +375,23 @@ def parse(source: str, file: str = "<listing>", first_line: int = 1) -> Program:
     """Parse a listing. Raises AsmError with every problem found, the first in front.
 
     `first_line` numbers the listing's lines when it is cut out of a larger text.
+    Comments, #include, #define and #ifdef are handled first, as Go's assembler does.
     """
+    if not isinstance(source, str):
+        raise AsmError(f"expected the listing as a str, got {type(source).__name__}"
+                       + (" (decode bytes first, e.g. data.decode('utf-8'))"
+                          if isinstance(source, (bytes, bytearray)) else ""),
+                       _loc(str(file), first_line, 1, ""))
     consts = go_asm_symbols()
-    errors: list[AsmError] = []
+    lines, bad = preprocess(source, first_line)
+    errors = [AsmError(e.message, _loc(file, e.line, e.col, e.text)) for e in bad]
     functions: list[Function] = []
     cur: dict | None = None
 
     def close() -> None:
         if cur is None:
             return
-        labels = {x.name for x in cur["body"] if isinstance(x, Label)}
+        labels = cur.pop("labels")
         for ins in cur["body"]:
             if isinstance(ins, Instruction):
                 for op in ins.operands:
@@ -326,54 +402,79 @@ def parse(source: str, file: str = "<listing>", first_line: int = 1) -> Program:
                         ))
         functions.append(Function(body=tuple(cur["body"]), **{k: v for k, v in cur.items() if k != "body"}))
 
-    for n, line in enumerate(source.splitlines(), first_line):
-        code, _, comment = line.partition("//")
+    for ln in lines:
+        if not ln.code.strip():
+            continue
+        n, line = ln.number, ln.text
         try:
-            toks = _lex(code)
-            if toks[0].kind == "end":
-                continue
-            if toks[0].text.startswith("#"):
-                continue
-            label = None
-            if toks[0].kind == "ident" and toks[1].text == ":":
-                label = Label(toks[0].text, _loc(file, n, toks[0].col, line))
-                toks = toks[2:]
-            if label:
-                if cur is None:
-                    raise _Fail("label outside any TEXT block", label.loc.column)
-                if any(isinstance(x, Label) and x.name == label.name for x in cur["body"]):
-                    raise _Fail(f"label {label.name!r} defined twice", label.loc.column)
-                cur["body"].append(label)
-            if toks[0].kind == "end":
-                continue
-            head = toks[0]
-            if head.kind != "ident":
-                raise _Fail("expected an instruction mnemonic", head.col)
-            if head.text == "TEXT":
-                close()
-                name, abi, flags, frame, args = _parse_text(toks, head.col)
-                cur = dict(name=name, abi=abi, flags=flags, frame=frame, argsize=args,
-                           loc=_loc(file, n, head.col, line), body=[])
-                continue
-            if cur is None:
-                raise _Fail("instruction outside any TEXT block", head.col)
-            cur["body"].append(_instruction(toks, file, n, line, comment.strip(), consts))
+            statements = _statements(_lex(ln.code.replace("\n", ";")))
         except _Fail as f:
-            errors.append(AsmError(f.message, _loc(file, n, f.col, line)))
+            errors.append(_error(f, ln, file))
+            continue
+        for toks in statements:
+            try:
+                label = None
+                if toks[0].kind == "ident" and toks[1].text == ":":
+                    label = Label(toks[0].text, _loc(file, n, toks[0].col, line))
+                    toks = toks[2:]
+                if label:
+                    if cur is None:
+                        raise _Fail("label outside any TEXT block", label.loc.column)
+                    if label.name in cur["labels"]:
+                        raise _Fail(f"label {label.name!r} defined twice", label.loc.column)
+                    cur["labels"].add(label.name)
+                    cur["body"].append(label)
+                if toks[0].kind == "end":
+                    continue
+                head = toks[0]
+                if head.kind != "ident":
+                    raise _Fail("expected an instruction mnemonic", head.col)
+                if head.text == "TEXT":
+                    close()
+                    name, abi, flags, frame, args = _parse_text(toks, head.col)
+                    cur = dict(name=name, abi=abi, flags=flags, frame=frame, argsize=args,
+                               loc=_loc(file, n, head.col, line), body=[], labels=set())
+                    continue
+                if cur is None:
+                    raise _Fail("instruction outside any TEXT block", head.col)
+                text = ln.code[head.col - 1:toks[-1].col - 1].strip()
+                cur["body"].append(_instruction(toks, _loc(file, n, head.col, line), text,
+                                                ln.comment.strip(), consts))
+            except _Fail as f:
+                errors.append(_error(f, ln, file))
     close()
     if errors:
+        errors.sort(key=lambda e: (e.line, e.column))
         raise AsmError(errors[0].message, errors[0].loc, tuple(errors[1:]))
     return Program(file, source, tuple(functions))
+
+
+def _statements(toks: list[Tok]) -> list[list[Tok]]:
+    """One line's tokens split at ';' (Go's statement separator), each ending in an end token."""
+    out: list[list[Tok]] = [[]]
+    for t in toks:
+        if t.kind == "punct" and t.text == ";":
+            out[-1].append(Tok("end", "", t.col))
+            out.append([])
+        else:
+            out[-1].append(t)
+    return [x for x in out if x[0].kind != "end"]
+
+
+def _error(f: _Fail, ln: Line, file: str) -> AsmError:
+    """Columns in a macro's expansion point at the macro's name in the line as written."""
+    if ln.macro and f.col >= ln.macro_col:
+        return AsmError(f"{f.message} (in the expansion of {ln.macro})",
+                        _loc(file, ln.number, ln.macro_col, ln.text))
+    return AsmError(f.message, _loc(file, ln.number, f.col, ln.text))
 
 
 def _loc(file: str, line: int, col: int, text: str) -> SourceLocation:
     return SourceLocation(file, line, col, text)
 
 
-def _instruction(toks, file, n, line, comment, consts) -> Instruction:
+def _instruction(toks, loc: SourceLocation, text: str, comment: str, consts) -> Instruction:
     head = toks[0]
-    loc = _loc(file, n, head.col, line)
-    text = line.split("//", 1)[0][head.col - 1:].strip()
     if head.text == "get_tls":
         rest = [t.text for t in toks[1:-1]]
         if len(rest) != 3 or rest[0] != "(" or rest[2] != ")" or rest[1] not in REGISTERS:
@@ -383,5 +484,6 @@ def _instruction(toks, file, n, line, comment, consts) -> Instruction:
     if head.text not in MNEMONICS:
         raise _Fail(f"unknown instruction {head.text!r}{_nearest(head.text, MNEMONICS)}", head.col)
     groups = _split_operands(toks[1:]) if toks[1].kind != "end" else []
-    ops = tuple(_Operand(g, consts).parse() for g in groups)
+    branch = head.text in BRANCHES
+    ops = tuple(_Operand(g, consts, branch).parse() for g in groups)
     return Instruction(head.text, ops, loc, comment, text=text)

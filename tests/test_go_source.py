@@ -1,0 +1,61 @@
+"""Each routine the book uses, read at test time from Go's own asm_amd64.s (with its #include
+lines and comments, unchanged), assembles to the Go toolchain's bytes."""
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from gosched_book.asm.link import link
+from gosched_book.asm.parse import parse
+from gosched_book.routines import CODE_BASE, FILES, WORLD_FILES, program
+from gosched_book.world import DATA_SYMBOLS
+from helpers import assert_golden
+
+ASM = Path("/usr/lib/go-1.19/src/runtime/asm_amd64.s")  # Debian golang-1.19-src
+
+if not ASM.exists():
+    if os.geteuid() == 0:
+        pytest.fail(f"{ASM} is missing: `make test` installs it (scripts/ensure-go-src.sh)",
+                    pytrace=False)
+    pytestmark = pytest.mark.skip(
+        reason=f"{ASM} is missing and we are not root: apt-get install golang-1.19-src")
+
+
+def go_text(routine: str) -> tuple[str, int]:
+    """The file's header (copyright comment and #include lines), then the routine's TEXT block up
+    to the next TEXT line (with the comments in between, /* */ included); and its first line."""
+    lines = ASM.read_text(encoding="utf-8").split("\n")
+    header_end = max(i for i, x in enumerate(lines[:40]) if x.startswith("#include")) + 1
+    name = re.escape(routine)
+    start = next(i for i, x in enumerate(lines)
+                 if re.match(rf"TEXT\s+{name}(<ABIInternal>)?\(SB\)", x))
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("TEXT")), len(lines))
+    return "\n".join(lines[:header_end] + [""] * (start - header_end) + lines[start:end]) + "\n", start + 1
+
+
+def go_image():
+    progs = [parse(go_text(r)[0], "asm_amd64.s") for r in FILES]
+    return link(progs + [program(f) for f in WORLD_FILES], CODE_BASE, dict(DATA_SYMBOLS))
+
+
+@pytest.fixture(scope="module")
+def image():
+    return go_image()
+
+
+@pytest.mark.parametrize("routine", list(FILES))
+def test_go_text_assembles_to_the_golden_bytes(routine, image, golden):
+    text, first = go_text(routine)
+    assert "#include \"go_asm.h\"" in text and "#include \"textflag.h\"" in text
+    assert_golden(image, routine, golden)
+    # Line numbers are asm_amd64.s's own: the TEXT line is where Go has it.
+    f = next(f for p in image.programs for f in p.functions if f.name == routine)
+    assert f.loc.line == first and f.loc.file == "asm_amd64.s"
+
+
+def test_the_go_text_really_uses_what_we_accept():
+    texts = [go_text(r)[0] for r in FILES]
+    joined = "".join(texts)
+    assert "/*" in joined and "get_tls(CX)" in joined and "g(CX)" in joined
+    assert '#include "go_tls.h"' in texts[0] and "NOSPLIT" in joined
