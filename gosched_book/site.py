@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+from .views.static import merge_page
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -48,7 +50,8 @@ WIDGET_STATE = re.compile(r'<script type="application/vnd\.jupyter\.widget-state
 
 
 def prune(out: Path) -> int:
-    """Drop what no page uses: source maps, other languages' theme strings, saved widget state."""
+    """Drop what no page uses (source maps, other languages' theme strings, saved widget state);
+    give each page one shared stepper data blob."""
     saved = 0
     for f in list(out.glob("_static/**/*.map")):
         saved += f.stat().st_size
@@ -62,7 +65,7 @@ def prune(out: Path) -> int:
     for page in out.glob("**/*.html"):
         text = page.read_text(encoding="utf-8")
         # The live widgets' state is useless without a kernel; the static stepper replaces it.
-        slim = WIDGET_STATE.sub("", text)
+        slim = merge_page(WIDGET_STATE.sub("", text))
         if slim != text:
             saved += len(text.encode()) - len(slim.encode())
             page.write_text(slim, encoding="utf-8")

@@ -81,10 +81,10 @@ def snapshot(stepper):
     return {
         "status": stepper.locator(".gsb-status").inner_text(),
         "done": stepper.locator(".gsb-listing tr.done").all_inner_texts(),
-        "changed": stepper.locator(".gsb-regs td.changed[data-reg]").evaluate_all(
+        "changed": stepper.locator(".gsb-regs tr.changed [data-reg]").evaluate_all(
             "cells => cells.map(c => c.getAttribute('data-reg'))"),
         "picture": stepper.locator(".gsb-picture").get_attribute("data-step"),
-        "src": stepper.locator(".gsb-picture").get_attribute("src"),
+        "src": stepper.locator(".gsb-picture").inner_html(),
     }
 
 
@@ -119,10 +119,12 @@ def test_stepper_steps_forward_and_back_from_disk(site, browser, tmp_path):
 def test_arrow_keys_slider_and_url_fragment(site, browser, tmp_path):
     url = (site / "notebooks" / "02-mcall.html").as_uri() + "#mcall:on_g0:5"
     page, errors = open_page(browser, url)
-    st = page.locator("[data-gsb]").first
-    assert st.locator(".gsb-select").input_value() != "0"  # on_g0, not the first preset
+    top = page.locator("[data-gsb]").first
+    assert snapshot(top)["status"].startswith("第 0 /")  # the link names the on_g0 stepper, not the top one
+    st = page.locator("#gsb-mcall-on_g0")
+    assert st.locator(".gsb-select").input_value() == "mcall:on_g0"
     assert snapshot(st)["status"].startswith("第 5 /")
-    st.focus()
+    st.locator(".gsb-next").focus()
     page.keyboard.press("ArrowRight")
     assert snapshot(st)["status"].startswith("第 6 /")
     page.keyboard.press("ArrowLeft")
@@ -198,7 +200,7 @@ def test_build_fails_on_an_execution_error(tmp_path):
 def test_custom_scenario_has_its_own_key_and_title(site, browser):
     uri = (site / "notebooks" / "02-mcall.html").as_uri()
     page, errors = open_page(browser, uri)
-    keys = page.evaluate("gsbSteppers.map(s => s.data.scenarios[0].key)")
+    keys = page.evaluate("gsbSteppers.map(s => s.keys0)")
     custom = [k for k in keys if "+entry_sp=" in k]
     assert len(custom) == 1
     page2, errors2 = open_page(browser, f"{uri}#{custom[0]}:1")

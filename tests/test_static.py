@@ -1,46 +1,85 @@
-"""The static stepper's payload: packed traces and pictures, one per step, all presets of a routine."""
-import base64
-import gzip
+"""The static stepper's payload: traces and picture models, deduplicated, merged per page."""
 import json
 import re
 
 from gosched_book import PRESETS, run
 from gosched_book.trace import from_dict, to_dict
-from gosched_book.views.static import pack, payload, stepper_html
+from gosched_book.views import picture
+from gosched_book.views.model import state
+from gosched_book.views.static import (PAGE_DATA_ID, merge, merge_page, pack, payload, stepper_html,
+                                       undelta_regs, unpack)
 from gosched_book.scenario import Scenario
 
 
-def unpack(html):
-    blob = re.search(r"class='gsb-data'>([^<]+)</script>", html).group(1)
-    return json.loads(gzip.decompress(base64.b64decode(blob)))
+def blob_of(html):
+    return unpack(re.search(r"class='gsb-data'>([^<]+)</script>", html).group(1))
 
 
-def test_stepper_carries_every_preset_of_its_routine_shown_one_first():
-    data = unpack(stepper_html([Scenario("systemstack", "bad")]))
-    keys = [s["key"] for s in data["scenarios"]]
+def keys_of(html):
+    return json.loads(re.search(r'data-gsb-keys="([^"]+)"', html).group(1).replace("&quot;", '"'))
+
+
+def test_stepper_offers_every_preset_of_its_routine_shown_one_first():
+    html = stepper_html([Scenario("systemstack", "bad")])
+    keys = keys_of(html)
     assert keys[0] == "systemstack:bad"
     assert sorted(keys) == sorted(f"systemstack:{p}" for p in PRESETS["systemstack"])
+    assert sorted(blob_of(html)["scenarios"]) == sorted(keys)
 
 
-def test_each_step_has_a_picture_and_pictures_are_deduplicated():
+def test_each_step_has_a_picture_and_panels_are_deduplicated():
     data = payload([Scenario("mcall")])
-    (sc,) = data["scenarios"]
+    sc = data["scenarios"]["mcall:normal"]
     n = len(sc["trace"]["steps"])
-    assert len(sc["pictures"]) == n + 1
-    assert len(data["pictures"]) == len(set(data["pictures"])) < n + 1
-    assert all(p.startswith("<svg") and "http://purl" not in p for p in data["pictures"])
+    assert len(sc["pics"]) == len(sc["alts"]) == n + 1
+    assert len(data["pictures"]) < n + 1  # steps that change no word share a picture
+    flat = [json.dumps(p) for p in data["panels"]]
+    assert len(flat) == len(set(flat))
+    # a step that only writes g0's stack reuses g's panel
+    pics = [data["pictures"][i] for i in sc["pics"]]
+    assert any(a[0] == b[0] and a[1] != b[1] for a, b in zip(pics, pics[1:]))
 
 
-def test_payload_trace_is_the_run_trace():
-    data = payload([Scenario("gogo", "nil_g")])
-    t = from_dict(data["scenarios"][0]["trace"])
-    assert to_dict(t) == to_dict(run("gogo", "nil_g"))
+def test_payload_pictures_are_the_model():
+    t = run("gogo", "normal")
+    data = payload([Scenario("gogo")])
+    sc = data["scenarios"]["gogo:normal"]
+    for k in (0, 5, len(t.steps)):
+        want = [picture.panel_json(p) for p in picture.build(state(t, k)).panels]
+        got = [data["panels"][i] for i in data["pictures"][sc["pics"][k]]]
+        assert got == want
+        assert sc["alts"][k] == picture.build(state(t, k)).alt
+
+
+def test_payload_trace_is_the_run_trace_after_undelta():
+    data = payload([Scenario("roundtrip", "twice")])
+    d = data["scenarios"]["roundtrip:twice"]["trace"]
+    assert sum(len(s["regs"]) for s in d["steps"]) < 4 * len(d["steps"])  # delta-encoded
+    t = from_dict(undelta_regs(d))
+    assert to_dict(t) == to_dict(run("roundtrip", "twice"))
 
 
 def test_listings_cover_every_file_the_trace_touches():
     data = payload([Scenario("roundtrip")])
-    files = {s["file"] for s in data["scenarios"][0]["trace"]["steps"]}
+    files = {s["file"] for s in data["scenarios"]["roundtrip:normal"]["trace"]["steps"]}
     assert files <= set(data["listings"])
+
+
+def test_page_merge_keeps_one_copy_of_each_scenario():
+    a, b = stepper_html([Scenario("mcall")]), stepper_html([Scenario("mcall", "on_g0")])
+    page = "<html><body><p>x</p>" + a + "<p>y</p>" + b + "</body></html>"
+    merged = merge_page(page)
+    assert merged.count("class='gsb-data'") == 0 and merged.count(f"id='{PAGE_DATA_ID}'") == 1
+    assert merged.index(PAGE_DATA_ID) < merged.index("data-gsb='1'")  # data before the first stepper
+    data = unpack(re.search(rf"id='{PAGE_DATA_ID}'>([^<]+)<", merged).group(1))
+    assert sorted(data["scenarios"]) == sorted(f"mcall:{p}" for p in PRESETS["mcall"])
+    assert len(pack(data)) < 0.7 * (len(pack(blob_of(a))) + len(pack(blob_of(b))))
+    one = payload([Scenario("mcall", "on_g0")])
+    sc = data["scenarios"]["mcall:on_g0"]
+    for k in range(len(sc["pics"])):  # re-pooling keeps every picture
+        assert ([data["panels"][i] for i in data["pictures"][sc["pics"][k]]]
+                == [one["panels"][i] for i in one["pictures"][one["scenarios"]["mcall:on_g0"]["pics"][k]]])
+    assert merge([one]) == one
 
 
 def test_markup_has_accessible_controls_and_no_inline_data_as_html():
@@ -48,7 +87,8 @@ def test_markup_has_accessible_controls_and_no_inline_data_as_html():
     for label in ("首步", "上一步", "下一步", "末步", "播放", "步骤", "选择场景"):
         assert f"aria-label='{label}'" in html
     assert "role='status'" in html and "aria-live='polite'" in html
-    assert "<svg" not in html  # pictures travel packed, never as markup
+    assert "<svg" not in html  # pictures travel as data, never as markup
+    assert "class='gsb-controls'" in html  # where the what-if controls go
 
 
 def test_pack_is_deterministic():

@@ -120,8 +120,9 @@ def windows(t: Trace) -> dict[str, tuple[int, int]]:
         lo, hi = _stack_bounds(t, owner)
         addrs = {a for a, _, _ in t.memory if lo <= a < hi}
         addrs |= {w.addr & ~7 for s in t.steps for w in s.writes if lo <= w.addr < hi}
-        sps = [s.regs["rsp"] for s in t.steps] + [t.initial_regs["rsp"]]
-        addrs |= {sp for sp in sps if lo <= sp < hi}
+        for reg in ("rsp", "rbp"):  # SP and BP are always drawn where they point
+            vals = [s.regs[reg] for s in t.steps] + [t.initial_regs[reg]]
+            addrs |= {v & ~7 for v in vals if lo <= v < hi}
         if not addrs:
             top = t.initial_regs["rsp"] if lo <= t.initial_regs["rsp"] < hi else hi - 8
             addrs = {top}
@@ -192,7 +193,7 @@ def _stack_view(t, owner, rng, mem, regs, written, k) -> StackView:
     roles = roles_at(t, k)
     slots = tuple(
         Slot(a, f"hi-{hi - a:#x}", mem.get(a, 0), desc(t, mem.get(a, 0)), a in written,
-             roles.get(a, ""), a == sp, a == bp)
+             roles.get(a, ""), a <= sp < a + 8, a <= bp < a + 8)
         for a in range(top, bottom - 1, -8)
     )
     return StackView(owner, lo, hi, slots, lo <= sp < hi, sp)

@@ -1,47 +1,127 @@
-"""Static HTML steppers for the site: precomputed traces and pictures, driven by stepper.js."""
+"""Static HTML steppers for the site: traces and picture models, drawn by stepper.js.
+
+Each stepper's markup carries its own packed data; the site build (site.py) merges every
+stepper's data on a page into one page-level blob, deduplicated by scenario key, panel and
+picture (see merge()). Format v2 (what stepper.js reads):
+
+    {"v": 2,
+     "scenarios": {key: {"key", "title", "routine_title", "trace": trace@1 with regs
+                         delta-encoded (each step lists only the registers that differ from
+                         the step before), "pics": [picture index per step 0..n],
+                         "alts": [alt text per step]}},
+     "pictures": [[panel index, ...], ...],   # left to right
+     "panels": [[w, h, items], ...],          # picture.panel_json
+     "listings": {file: [[line, text, intel, bytes], ...]}}
+"""
 from __future__ import annotations
 
 import base64
 import gzip
 import json
+import re
 from html import escape
 
 from .. import api
 from ..presets import PRESETS, ROUTINE_TITLES
 from ..trace import to_dict
 from ..scenario import Scenario
-from . import stackplot
+from . import picture
 from .html import changed_note
 from .listing import rows
+from .model import state
 
+FORMAT = 2
 LIVE_ONLY = "改起始状态的滑块（入口 SP、当前 g、g.sched.ctxt……）只能在 JupyterLab 里用：用 make lab 打开本章即可实时重跑。"
 
 
+def delta_regs(trace: dict) -> dict:
+    """trace@1 with each step's regs reduced to the ones that changed (stepper.js restores them)."""
+    prev = trace["initial"]["regs"]
+    steps = []
+    for s in trace["steps"]:
+        regs = {r: v for r, v in s["regs"].items() if prev.get(r) != v}
+        prev = s["regs"]
+        steps.append({**s, "regs": regs})
+    return {**trace, "steps": steps, "regs_delta": True}
+
+
+def undelta_regs(trace: dict) -> dict:
+    """Inverse of delta_regs (the same loop as stepper.js's)."""
+    prev = trace["initial"]["regs"]
+    steps = []
+    for s in trace["steps"]:
+        prev = {**prev, **s["regs"]}
+        steps.append({**s, "regs": prev})
+    out = {**trace, "steps": steps}
+    out.pop("regs_delta", None)
+    return out
+
+
+class _Pools:
+    """Deduplicating pools of panels and pictures."""
+
+    def __init__(self) -> None:
+        self.panels: list = []
+        self.pictures: list = []
+        self._panel: dict[str, int] = {}
+        self._picture: dict[tuple, int] = {}
+
+    def panel(self, p: list) -> int:
+        k = json.dumps(p, ensure_ascii=False, separators=(",", ":"))
+        if k not in self._panel:
+            self._panel[k] = len(self.panels)
+            self.panels.append(p)
+        return self._panel[k]
+
+    def picture(self, panels: list[int]) -> int:
+        k = tuple(panels)
+        if k not in self._picture:
+            self._picture[k] = len(self.pictures)
+            self.pictures.append(list(panels))
+        return self._picture[k]
+
+
 def payload(scenarios: list[Scenario]) -> dict:
-    """Everything a static stepper needs: traces, listings, deduplicated pictures."""
-    pictures: list[str] = []
-    index: dict[str, int] = {}
-    items, files = [], set()
+    """Everything the static steppers need for these scenarios (each key once)."""
+    pools = _Pools()
+    items, files = {}, set()
     for sc in scenarios:
+        if sc.key in items:
+            continue
         t = api.run(sc)
-        pics = []
+        pics, alts = [], []
         for k in range(len(t.steps) + 1):
-            svg = stackplot.svg(t, k)
-            if svg not in index:
-                index[svg] = len(pictures)
-                pictures.append(svg)
-            pics.append(index[svg])
+            pic = picture.build(state(t, k))
+            pics.append(pools.picture([pools.panel(picture.panel_json(p)) for p in pic.panels]))
+            alts.append(pic.alt)
         files |= {s.file for s in t.steps if s.file}
         note = changed_note(sc.overrides())
-        items.append({
+        items[sc.key] = {
             "key": sc.key,
             "title": f"{t.routine} / {t.scenario}：{PRESETS[t.routine][t.scenario].title}{note}",
             "routine_title": ROUTINE_TITLES[t.routine],
-            "trace": to_dict(t),
-            "pictures": pics,
-        })
+            "trace": delta_regs(to_dict(t)),
+            "pics": pics,
+            "alts": alts,
+        }
     listings = {f: [[r.line, r.text, r.intel or r.note, r.bytes] for r in rows(f)] for f in sorted(files)}
-    return {"scenarios": items, "pictures": pictures, "listings": listings}
+    return {"v": FORMAT, "scenarios": items, "pictures": pools.pictures, "panels": pools.panels,
+            "listings": listings}
+
+
+def merge(datas: list[dict]) -> dict:
+    """One payload holding every scenario of several, panels and pictures re-pooled."""
+    pools = _Pools()
+    items, listings = {}, {}
+    for d in datas:
+        listings.update(d["listings"])
+        for key, sc in d["scenarios"].items():
+            if key in items:
+                continue
+            pics = [pools.picture([pools.panel(d["panels"][p]) for p in d["pictures"][i]]) for i in sc["pics"]]
+            items[key] = {**sc, "pics": pics}
+    return {"v": FORMAT, "scenarios": items, "pictures": pools.pictures, "panels": pools.panels,
+            "listings": dict(sorted(listings.items()))}
 
 
 def pack(data: dict) -> str:
@@ -50,38 +130,71 @@ def pack(data: dict) -> str:
     return base64.b64encode(gzip.compress(raw, compresslevel=9, mtime=0)).decode("ascii")
 
 
+def unpack(blob: str) -> dict:
+    return json.loads(gzip.decompress(base64.b64decode(blob)))
+
+
 def scenarios_for(scenario: Scenario) -> list[Scenario]:
-    """The page's presets for a stepper: the shown scenario first, then its routine's others."""
+    """A stepper's choices: the shown scenario first, then its routine's other presets."""
     others = [Scenario(scenario.routine, p) for p in PRESETS[scenario.routine]
               if p != scenario.preset_name]
     return [scenario, *others]
 
 
-def stepper_html(scenarios: list[Scenario], all_presets: bool = True) -> str:
-    """The static stepper markup. Data goes in as packed JSON; the script inserts it as text."""
-    if all_presets and len(scenarios) == 1:
-        scenarios = scenarios_for(scenarios[0])
-    blob = pack(payload(scenarios))
+DATA_SCRIPT = re.compile(r"<script type='application/octet-stream' class='gsb-data'>([^<]*)</script>")
+PAGE_DATA_ID = "gsb-page-data"
+
+
+def controls_html() -> str:
+    """The step controls (the ui engineer's what-if controls go in a .gsb-controls section after these)."""
     btn = lambda cls, label, text: (  # noqa: E731
         f"<button type='button' class='{cls}' aria-label='{label}' title='{label}'>{text}</button>")
     return (
-        "<div class='gsb gsb-static' data-gsb='1' tabindex='0' role='group' "
-        "aria-label='指令单步器（← → 键可单步）'>"
-        "<noscript>这个单步器需要 JavaScript。</noscript>"
-        "<div class='gsb-title'></div>"
         "<div class='gsb-bar'><label>场景 <select class='gsb-select' aria-label='选择场景'></select></label></div>"
-        "<div class='gsb-bar'>"
+        "<div class='gsb-controls'></div>"
+        "<div class='gsb-bar gsb-steps'>"
         + btn("gsb-first", "首步", "« 首步") + btn("gsb-prev", "上一步", "◀ 上一步")
         + btn("gsb-next", "下一步", "下一步 ▶") + btn("gsb-last", "末步", "末步 »")
         + btn("gsb-play", "播放", "▶ 播放")
-        + "<input type='range' class='gsb-range' min='0' value='0' aria-label='步骤'>"
-        "</div>"
+        + "</div>"
+        "<div class='gsb-bar gsb-slider'><input type='range' class='gsb-range' min='0' value='0' aria-label='步骤'>"
+        "<span class='gsb-pos mono' aria-hidden='true'></span></div>"
+    )
+
+
+def stepper_html(scenarios: list[Scenario], all_presets: bool = True) -> str:
+    """The static stepper markup, with its own packed data (the site merges it per page)."""
+    if all_presets and len(scenarios) == 1:
+        scenarios = scenarios_for(scenarios[0])
+    blob = pack(payload(scenarios))
+    keys = escape(json.dumps([s.key for s in scenarios], ensure_ascii=False), quote=True)
+    return (
+        f"<div class='gsb gsb-static' data-gsb='1' data-gsb-keys=\"{keys}\" role='group' "
+        "aria-label='指令单步器（焦点在单步器上时，← → 键单步）' tabindex='-1'>"
+        "<noscript>这个单步器需要 JavaScript。</noscript>"
+        "<div class='gsb-where'><div class='gsb-title'></div><div class='gsb-file mono'></div></div>"
+        + controls_html() +
         "<div class='gsb-status' role='status' aria-live='polite'></div>"
-        "<div class='gsb-panels'><div class='gsb-listing'></div>"
-        "<table class='gsb-regs mono' aria-label='寄存器'></table></div>"
+        "<div class='gsb-panels'><div class='gsb-listing' tabindex='0' role='region' "
+        "aria-label='源码清单（可用方向键滚动）'></div>"
+        "<div class='gsb-regs-box' tabindex='0' role='region' aria-label='寄存器表'>"
+        "<table class='gsb-regs mono'></table></div></div>"
         "<div class='gsb-end' role='alert'></div><div class='gsb-writes'></div>"
-        "<img class='gsb-picture' alt='栈布局图：左为 goroutine 栈，右为 g0 栈，高地址在上'>"
+        "<div class='gsb-picture' role='img' aria-label='栈布局图'></div>"
         f"<p class='gsb-note'>{escape(LIVE_ONLY)}</p>"
         f"<script type='application/octet-stream' class='gsb-data'>{blob}</script>"
+        "<script>window.GoschedStepper && GoschedStepper.start();</script>"
         "</div>"
     )
+
+
+def merge_page(html: str) -> str:
+    """Move every stepper's data on a page into one page-level blob, before the first stepper."""
+    blobs = DATA_SCRIPT.findall(html)
+    if not blobs:
+        return html
+    data = merge([unpack(b) for b in blobs])
+    html = DATA_SCRIPT.sub("", html)
+    first = html.index("<div class='gsb gsb-static'")
+    tag = f"<script type='application/octet-stream' id='{PAGE_DATA_ID}'>{pack(data)}</script>"
+    return html[:first] + tag + html[first:]
