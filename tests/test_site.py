@@ -33,15 +33,22 @@ def browser():
         b.close()
 
 
+def chapters() -> list[str]:
+    """The book's pages in reading order, from _toc.yml (the notebooks change during the day)."""
+    import yaml
+
+    toc = yaml.safe_load((Path(__file__).parents[1] / "_toc.yml").read_text(encoding="utf-8"))
+    return [toc["root"]] + [c["file"] for c in toc.get("chapters", [])]
+
+
 def external(url: str) -> bool:
     return url.startswith(("http:", "https:", "//", "ftp:"))
 
 
 def test_builds_every_chapter(site):
     pages = sorted(p.name for p in (site / "notebooks").glob("*.html"))
-    assert pages == ["01-intro.html", "02-mcall.html", "03-systemstack.html", "04-gogo.html",
-                     "05-roundtrip.html", "06-scheduler.html", "07-errata.html", "08-glossary.html",
-                     "09-appendix-machine.html"]
+    assert pages == sorted(f"{Path(n).name}.html" for n in chapters())
+    assert len(pages) >= 6
     assert (site / "_static" / "stepper.js").exists()
 
 
