@@ -58,7 +58,7 @@ PRESETS: Mapping[str, Mapping[str, Preset]] = MappingProxyType({
         "newg": _p("新 goroutine 第一次运行：从函数入口开始，返回到 goexit", "event",
                    gobuf_ctxt=WORKER_FV),  # gostartcallfn: ctxt = the funcval
         "after_newstack": _p("newstack 之后：在新栈上重新执行序言", "return"),
-        "recover": _p("recover 之后：deferproc “再返回一次” 1", "event", gobuf_ret=1),
+        "recover": _p("recover 之后：deferproc “再返回一次”，返回 1", "event", gobuf_ret=1),
     },
     "abort": {
         "int3": _p("INT $3：进程收到 SIGTRAP", "event"),

@@ -1,8 +1,8 @@
 // 本书自建的“世界”代码：汇编调用 Go 函数时经过的 ABI0 包装，以及 Go 函数本体的替身。
 //
-// 汇编里的 CALL runtime·newstack(SB) 链接到的不是 Go 函数本身，而是链接器生成的
+// 汇编里的 CALL runtime·newstack(SB) 链接到的不是 Go 函数本身，而是编译器生成的
 // ABI0 包装（objdump 里叫 runtime.newstack.abi0）。包装先让 X15 = 0、R14 = g（从 TLS 读），
-// 再进入按寄存器 ABI 编译的函数本体。下面的包装逐字节照抄 Go 1.19.8 链接出的包装；
+// 再进入按寄存器 ABI 编译的函数本体。下面的包装逐字节照抄 Go 1.19.8 编译出的包装（JMP/CALL 的位移除外）；
 // 本书把包装命名为 runtime·newstack，把函数本体命名为 runtime·newstack.abiinternal。
 // 函数本体都是本书的替身：执行到它们的入口，就是“事件”。
 

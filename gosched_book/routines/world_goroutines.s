@@ -1,6 +1,6 @@
 // 本书自建的“世界”代码（续）：调度器周围的 Go 代码的替身。
 // 函数序言（栈检查）照 Go 编译器生成的样子手写：CMPQ SP, 16(R14) 比较的是 g.stackguard0，
-// 检查失败就跳到函数末尾，CALL morestack 之后再从头执行（cmd/internal/obj/x86/obj6.go:1012）。
+// 检查失败就跳到函数末尾，CALL morestack 之后再从头执行（cmd/internal/obj/x86/obj6.go:1214-1218）。
 
 // 一个普通的 Go 函数 f：没有参数，24 字节的帧。
 TEXT main·worker(SB), NOSPLIT, $0
