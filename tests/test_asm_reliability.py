@@ -155,3 +155,12 @@ def test_operand_messages_say_what_was_expected(line, words, col):
     e = one(HEADER + "    " + line + "\n")
     assert words in e.message and e.column == col, e.render()
     assert "is not defined" not in e.message and "did you mean AX" not in e.message
+
+
+def test_runaway_macros_are_errors_not_hangs():
+    defs = "".join(f"#define M{i} M{i + 1} M{i + 1}\n" for i in range(30))
+    t = time.process_time()
+    e = one(defs + HEADER + "    MOVQ $M0, AX\n")
+    assert "past" in e.message and e.line == 32 and time.process_time() - t < 2
+    e = one("#define F(x) F(x) F(x)\n" + HEADER + "    F(1)\n")
+    assert e.line == 3  # F is not expanded inside itself: 'F' is an unknown instruction

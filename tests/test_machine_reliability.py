@@ -21,6 +21,12 @@ MIXED = [api.scenario(r, p) for r, p in ALL] + [
     api.scenario("gogo", "normal", gobuf_ret=0x1234, gobuf_ctxt=0x5678),
     api.scenario("mcall", "fn_returns", max_steps=3),
     api.scenario("mcall", "normal", entry_sp=0x8000000000000000),
+    # Register and memory overrides, and listing patches.
+    api.scenario("systemstack", "normal", r14="g0", **{"m.curg": "g2"}),
+    api.scenario("mcall", "normal", rax=0),
+    api.scenario("gogo", "normal", **{"g.sched.pc": "noncanonical"}),
+    api.scenario("systemstack", "normal", patch="systemstack.s:30="),
+    api.scenario("gogo", "normal", patch="gogo.s:9="),
 ]
 
 

@@ -84,3 +84,22 @@ def test_bad_choice_is_a_scenario_error(field, value):
         run("mcall", **{field: value})
     except ScenarioError as e:
         assert field in str(e)
+
+
+PREPROCESSOR_LINES = [
+    "#define A B B", "#define B A", "#define C(x) x x x", "#define D(x, y) MOVQ x, y",
+    "#define E C(C(C(C(C(1)))))", "#ifdef A", "#ifndef GOARCH_amd64", "#else", "#endif",
+    "#undef A", '#include "go_asm.h"', '#include "textflag.h"', "#include <x.h>", "#bogus",
+    "/*", "*/", "/* x */", "\\", "    A", "    C(AX)", "    E", "    D(AX, BX)", "    D(AX)",
+    "    MOVQ $C(1), AX", "    MOVQ $E, AX", "    RET; RET", "TEXT f(SB), NOSPLIT, $0-0",
+    "    JMP l", "l:", "    MOVQ AX, BX // a\u2028b", "#define F(x) F(x)", "    F(1)",
+]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(PREPROCESSOR_LINES), max_size=25))
+def test_directives_and_macros_raise_only_asmerror(lines):
+    try:
+        assemble("\n".join(lines) + "\n")
+    except AsmError as e:
+        assert e.line >= 1 and e.column >= 1 and e.render()

@@ -16,6 +16,7 @@ KNOWN_HEADERS = ("go_asm.h", "go_tls.h", "textflag.h", "funcdata.h", "cgo/abi_am
 # What `#ifdef` sees on this target (GOAMD64=v1, as the golden bytes were built).
 PREDEFINED = ("GOARCH_amd64", "GOOS_linux", "GOAMD64_v1")
 MAX_EXPANSION = 64  # nested macro expansions before we call it runaway
+MAX_EXPANDED = 20_000  # characters one line may grow to through macros
 
 _IDENT = re.compile(r"[A-Za-z_\u00b7][\w\u00b7]*")
 _DIRECTIVE = re.compile(r"\s*#\s*(\w*)(.*)", re.S)
@@ -240,6 +241,9 @@ def _expand(code: str, macros: dict, hidden: frozenset, depth: int, first: list,
             body = _IDENT.sub(lambda p: subst.get(p.group(), p.group()), body)
         out.append(_expand(body, macros, hidden | {name}, depth + 1, first,
                            base + m.start() if depth == 0 else base))
+        if sum(map(len, out)) > MAX_EXPANDED:
+            raise PreprocessError(f"macros expand this line past {MAX_EXPANDED} characters", 0,
+                                  first[0][1], "")
 
 
 def _arguments(code: str, j: int, name: str, base: int) -> tuple[list[str], int]:
