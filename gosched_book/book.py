@@ -256,3 +256,29 @@ def exercise(question: str, routine: str, preset=None, at: str | None = None, re
         f"<div class='gsb-exercise'><p><b>练习</b>（{where}）：{escape(question)}</p>"
         f"<details><summary>先写下你的预测，再点开看答案</summary><p>{escape(answer)}。"
         f"在单步器里走到这一步就能核对。</p></details></div>")
+
+
+def who_is_g(routine="mcall", preset=None, **params):
+    """R14, TLS g and the stack SP is on, at the start and after every step that changes one of them."""
+    t = api.run(routine, preset, **params)
+    stacks = t.stacks or tuple((o, lo, hi) for o, (lo, hi) in STACKS.items())
+
+    def on(sp: int) -> str:
+        return next((o for o, lo, hi in stacks if lo <= sp <= hi), "?")
+
+    def name(v: int) -> str:
+        return t.labels.get(v, f"{v:#x}")
+
+    def state(k: int) -> tuple[str, str, str]:
+        regs = t.regs_at(k)
+        return name(regs["r14"]), name(t.tls_at(k)), on(regs["rsp"])
+
+    rows, prev = [], None
+    for k in range(len(t.steps) + 1):
+        now = state(k)
+        if now != prev:
+            ins = "（入口）" if k == 0 else f"<code>{escape(t.steps[k - 1].plan9)}</code>"
+            mark = "一致" if now[0] == now[1] == now[2] else "<b>不一致</b>"
+            rows.append([str(k), ins, *map(escape, now), mark])
+        prev = now
+    return _html(_table(["步", "刚执行的指令", "R14", "TLS g", "SP 所在的栈", "三者"], rows))

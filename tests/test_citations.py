@@ -114,3 +114,29 @@ def test_every_exercise_answer_reasons_beyond_the_value():
         key, step = ex.link
         page = html(ex)
         assert "<details>" in page and f"href='#{key}:{step}'" in page
+CHAPTERS_WITH_EXERCISES = ("02-mcall", "03-systemstack", "04-gogo", "05-roundtrip")
+
+
+@pytest.mark.parametrize("stem", CHAPTERS_WITH_EXERCISES)
+def test_chapter_exercises_are_reasoned(stem):
+    from gosched_book import exercises
+
+    cells = code_cells(ROOT / "notebooks" / f"{stem}.ipynb")
+    names = [m.group(1) for c in cells for m in [re.fullmatch(r'exercises\.show\("(\w+)"\)', c.strip())] if m]
+    assert not any("book.exercise(" in c for c in cells), "bare value exercises are gone"
+    assert len(names) >= 5, names
+    exs = [exercises.get(n) for n in names]
+    why = [e for e in exs if re.search(r"为什么|如果|假如|会怎样|出什么错", e.question)]
+    assert len(why) >= 2, [e.question for e in exs]
+
+
+
+
+def test_every_exercise_links_to_a_step_that_exists():
+    from gosched_book import api, exercises
+    from gosched_book.scenario import parse_key
+
+    for ex in exercises.all_exercises():
+        key, step = ex.link
+        t = api.run(parse_key(key))
+        assert 0 <= step <= len(t.steps), (ex.key, key, step)

@@ -33,7 +33,7 @@ def rows(file: str, patch: tuple = ()) -> tuple[Row, ...]:
         if p is None:
             out.append(Row(n, text, None, "", "", "", m))
         elif not p.data:
-            out.append(Row(n, text, p.address, "", "", "无指令：链接器把 MOVQ TLS, CX 删掉了", m))
+            out.append(Row(n, text, p.address, "", "", "无指令：汇编器后端把 MOVQ TLS, CX 改成了 NOP（CanUse1InsnTLS）", m))
         else:
             out.append(Row(n, text, p.address, p.data.hex(" "), p.intel, "", m))
     return tuple(out)
