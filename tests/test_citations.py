@@ -140,3 +140,21 @@ def test_every_exercise_links_to_a_step_that_exists():
         key, step = ex.link
         t = api.run(parse_key(key))
         assert 0 <= step <= len(t.steps), (ex.key, key, step)
+
+
+@pytest.mark.parametrize("stem", CHAPTERS_WITH_EXERCISES)
+def test_each_answer_links_to_a_stepper_on_its_own_page(stem):
+    from gosched_book import api, book, exercises
+    from gosched_book.presets import PRESETS
+
+    cells = code_cells(ROOT / "notebooks" / f"{stem}.ipynb")
+    keys = set()
+    for c in cells:
+        if c.startswith("show("):
+            sc = eval("scenario(" + c[len("show("):], {"scenario": api.scenario, "book": book})  # noqa: S307
+            keys |= {sc.key} | {api.scenario(sc.routine, p).key for p in PRESETS[sc.routine]}
+    for c in cells:
+        m = re.fullmatch(r'exercises\.show\("(\w+)"\)', c.strip())
+        if m:
+            key, _ = exercises.get(m.group(1)).link
+            assert key in keys, (stem, m.group(1), key)
