@@ -144,7 +144,7 @@ def _slider_controls(base: Scenario) -> tuple[Control, ...]:
     sp = t.initial_regs["rsp"]
     lo, hi = _stack_of(t, sp) or STACKS["g"]
     out = [Control("entry_sp", "slider", "入口 SP",
-                   "例程第一条指令执行前的 SP；调用者的栈帧随它移动（越过栈底或栈顶会出错）",
+                   "例程第一条指令执行前的 SP；调用者的栈帧随它移动（越出 [stack.lo, stack.hi) 会出错）",
                    grid=tuple(_around(sp, lo, hi)), raw=True)]
     g0_sp = t.params["g0_sched_sp"] or _g0_default(t)
     lo0, hi0 = STACKS["g0"]

@@ -133,7 +133,7 @@ def ctxt_moves() -> Exercise:
         "ctxt_moves",
         "闭包的上下文 ctxt 指向旧栈上的闭包对象。栈复制之后，g.sched.ctxt 变成了多少？差了多少？如果不调整会怎样？",
         f"新的 ctxt = {_name(t, new)}，旧的是 <code>{new - delta:#x}</code>，相差 <code>{delta:#x}</code>，"
-        f"正好是新旧栈顶之差（新栈 hi <code>{hi:#x}</code>，旧栈 hi <code>{old_hi:#x}</code>）。"
+        f"正好是新旧 stack.hi 之差（新栈 hi <code>{hi:#x}</code>，旧栈 hi <code>{old_hi:#x}</code>）。"
         "copystack 用 adjustctxt 把 gp.sched.ctxt 和 gp.sched.bp 中指向旧栈的指针按同一个差值移动。"
         "如果不调整，闭包恢复后通过 DX 读捕获的变量时，读的是旧栈；而旧栈在 copystack 的最后已经被 "
         "stackfree 释放，可以再分给别的 goroutine。",

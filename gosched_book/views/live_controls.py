@@ -40,8 +40,8 @@ class Slider:
 
 
 SLIDERS = {
-    "entry_sp": Slider(-0x40, 0x400, 8, lambda p: STACKS[p["current"]][1], "到当前 g 的栈顶的距离"),
-    "g0_sched_sp": Slider(0x10, 0x1000, 8, lambda p: STACKS["g0"][1], "到 g0 栈顶的距离"),
+    "entry_sp": Slider(-0x40, 0x400, 8, lambda p: STACKS[p["current"]][1], "相对当前 g 的 stack.hi"),
+    "g0_sched_sp": Slider(0x10, 0x1000, 8, lambda p: STACKS["g0"][1], "相对 g0 的 stack.hi"),
     "max_steps": Slider(1, 400, 1, None, "步数"),
 }
 # Scenario words no stepper control offers; shown (as a hex field) only when a scenario sets them.
@@ -158,8 +158,8 @@ class WordControl(LiveControl, W.HBox):
                 lo, hi = STACKS[owner]
                 off = hi - value
                 rel = f"− {off:#x}" if off >= 0 else f"+ {-off:#x}"
-                where = "（栈顶之上，未映射）" if value >= hi else "（栈底之下，越界）" if value < lo else ""
-                parts.append(f"= {owner} 栈顶 {rel}{where}")
+                where = "（stack.hi 之上，未映射）" if value >= hi else "（stack.lo 之下，越界）" if value < lo else ""
+                parts.append(f"= {owner} stack.hi {rel}{where}")
             if out:
                 parts.append(out)
             self.note.value = f"<span class='gsb-note'>{escape('；'.join(parts))}</span>"
