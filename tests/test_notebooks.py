@@ -67,10 +67,12 @@ def test_steppers_and_pictures_are_present(executed):
     for cell, outs in shows:
         data = outs[0]["data"]
         assert WIDGET in data, cell.source  # the live widget view
-        payload = unpack(data["text/html"])  # the static stepper
-        for sc in payload["scenarios"]:
-            assert len(sc["pictures"]) == len(sc["trace"]["steps"]) + 1
-        assert all(p.startswith("<svg") for p in payload["pictures"])
+        payload = unpack(data["text/html"])  # the static stepper (format 2: scenarios by key)
+        assert payload["scenarios"], cell.source
+        for key, sc in payload["scenarios"].items():
+            assert sc["key"] == key and len(sc["pics"]) == len(sc["trace"]["steps"]) + 1
+            assert all(0 <= i < len(payload["pictures"]) for i in sc["pics"])
+        assert all(0 <= p < len(payload["panels"]) for pic in payload["pictures"] for p in pic)
     if path.name[:2] not in ("07", "08", "09"):
         assert shows, "each chapter but the errata, glossary and appendix has a stepper"
 
