@@ -18,6 +18,7 @@ ALL = [(r, p) for r in PRESETS for p in PRESETS[r]]
 MIXED = [api.scenario(r, p) for r, p in ALL] + [
     api.scenario("mcall", "normal", entry_sp=0xC000041E00),
     api.scenario("systemstack", "ctxt_abort", int3="continue", max_steps=2006),
+    api.scenario("abort", "loop", max_steps=2006),
     api.scenario("gogo", "normal", gobuf_ret=0x1234, gobuf_ctxt=0x5678),
     api.scenario("mcall", "fn_returns", max_steps=3),
     api.scenario("mcall", "normal", entry_sp=0x8000000000000000),
