@@ -15,7 +15,6 @@ _KINDS = {
     OpAccess.COND_WRITE: ("write",), OpAccess.READ_WRITE: ("read", "write"),
     OpAccess.READ_COND_WRITE: ("read", "write"),
 }
-_INFO = InstructionInfoFactory()
 
 
 def canonical(address: int) -> bool:
@@ -28,7 +27,7 @@ def _shape(data: bytes, ip: int) -> tuple:
     """(kind, fs, base name, index name, scale, displacement, size) per memory access."""
     ins = Decoder(64, data, ip=ip).decode()
     out = []
-    for m in _INFO.info(ins).used_memory():
+    for m in InstructionInfoFactory().info(ins).used_memory():  # per call: results are cached
         for kind in _KINDS.get(m.access, ()):
             out.append((kind, m.segment == Register.FS, _NAME.get(m.base), _NAME.get(m.index),
                         m.scale, m.displacement_i64, MemorySizeExt.size(m.memory_size)))

@@ -164,3 +164,32 @@ def test_runaway_macros_are_errors_not_hangs():
     assert "past" in e.message and e.line == 32 and time.process_time() - t < 2
     e = one("#define F(x) F(x) F(x)\n" + HEADER + "    F(1)\n")
     assert e.line == 3  # F is not expanded inside itself: 'F' is an unknown instruction
+
+
+def test_assembling_in_threads_gives_the_same_bytes():
+    # Patched listings are assembled in the live view's background thread while the reader's
+    # thread may assemble too: one shared encoder buffer mixed their bytes.
+    import threading
+
+    from gosched_book.routines import source
+
+    src = "".join(source(f) for f in ("mcall.s", "gogo.s", "gogo_body.s")) + (
+        "TEXT runtime·badmcall(SB), NOSPLIT, $0-0\n    RET\n"
+        "TEXT runtime·badmcall2(SB), NOSPLIT, $0-0\n    RET\n")
+    want = assemble(src).code
+    bad: list[str] = []
+
+    def work() -> None:
+        for _ in range(40):
+            try:
+                if assemble(src).code != want:
+                    bad.append("different bytes")
+            except Exception as e:  # noqa: BLE001 - any failure is the defect
+                bad.append(repr(e))
+
+    ts = [threading.Thread(target=work) for _ in range(6)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert not bad, bad[:3]

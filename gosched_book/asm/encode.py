@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import threading
 
 from iced_x86 import Code, Decoder, Encoder, Formatter, FormatterSyntax, Instruction as Ins
 from iced_x86 import MemoryOperand, Register
@@ -256,7 +257,7 @@ def _describe(kinds: str) -> str:
     return ", ".join(_NAMES[k] for k in kinds) or "none"
 
 
-_ENCODER = Encoder(64)
+_LOCAL = threading.local()  # one Encoder per thread: encode() and take_buffer() are two calls
 _FORMATTER = Formatter(FormatterSyntax.INTEL)
 _FORMATTER.hex_prefix = "0x"
 _FORMATTER.hex_suffix = ""
@@ -269,12 +270,15 @@ _FORMATTER.leading_zeros = False
 
 def encode_one(ins: Ins, ip: int) -> bytes:
     """Encode at address `ip`; raises Unencodable if iced refuses (e.g. a rel8 that does not fit)."""
+    enc = getattr(_LOCAL, "encoder", None)
+    if enc is None:
+        enc = _LOCAL.encoder = Encoder(64)
     try:
-        _ENCODER.encode(ins, ip)
+        enc.encode(ins, ip)
     except ValueError as e:
         raise Unencodable(str(e)) from None
     finally:
-        data = bytes(_ENCODER.take_buffer())
+        data = bytes(enc.take_buffer())
     return data
 
 
