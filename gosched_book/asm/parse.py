@@ -24,7 +24,9 @@ _TOKEN = re.compile(
     re.VERBOSE,
 )
 _PSEUDO = ("SB", "FP", "PC")
-_TEXT_FLAGS = ("NOSPLIT", "NOFRAME", "TOPFRAME", "WRAPPER", "NEEDCTXT", "DUPOK")
+# textflag.h's names (recorded, not acted on).
+_TEXT_FLAGS = ("NOSPLIT", "NOFRAME", "TOPFRAME", "WRAPPER", "NEEDCTXT", "DUPOK", "NOPROF",
+               "RODATA", "NOPTR", "TLSBSS", "REFLECTMETHOD", "ABIWRAPPER")
 MAX_PARENS = 64  # parentheses nested deeper than this in one constant are refused
 _U64 = 1 << 64
 _REGISTER_LIKE = re.compile(r"R\d+|X\d+|[A-Z]{2,3}")
