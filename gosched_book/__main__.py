@@ -81,7 +81,13 @@ def _main(argv: list[str] | None) -> int:
             for name, p in presets.items():
                 print(f"    {name:<12} {p.expect:<7} {p.title}")
         print(f"\n--set FIELD=VALUE takes {FIELDS_HELP}")
-        print("--patch FILE:LINE=TEXT (empty TEXT deletes) or FILE:LINE+=TEXT (insert after LINE)")
+        print("--patch FILE:LINE=TEXT (empty TEXT deletes) or FILE:LINE+=TEXT (insert after LINE); "
+              "the chapters use:")
+        from .controls import chapter_patches
+
+        for routine, patch, label in chapter_patches():
+            cmd = f"trace {routine} --patch {patch.spec}"
+            print(f"    {cmd:<48} {label}")
         return 0
 
     from .api import run

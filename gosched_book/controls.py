@@ -36,7 +36,8 @@ from .routines import source
 from .scenario import Scenario
 from .world_core import STACK_GUARD, STACKS
 
-__all__ = ["Choice", "Control", "controls", "static_scenarios", "PATCHES", "value_meaning"]
+__all__ = ["Choice", "Control", "controls", "static_scenarios", "PATCHES", "value_meaning",
+           "chapter_patches"]
 
 
 @dataclass(frozen=True)
@@ -249,6 +250,12 @@ PATCHES = {
          "mcall.s", "MOVQ SI, R14", ""),
     ),
 }
+
+
+def chapter_patches() -> tuple[tuple[str, Patch, str], ...]:
+    """(routine, patch, Chinese label) for every one-line patch in PATCHES."""
+    return tuple((routine, p, ch.label) for routine in PATCHES
+                 for ch in _patch_control(routine).choices[1:] for p in ch.value)
 
 
 def _patch_control(routine: str) -> Control | None:

@@ -76,6 +76,7 @@ def test_help_and_list_say_what_set_takes(capsys):
     assert "r14" in out and "g.sched.pc" in out and "100000 steps" in out and "FILE:LINE+=TEXT" in out
     rc, out, _ = cli(capsys, "list")
     assert rc == 0 and "--set FIELD=VALUE takes" in out and "tls.g" in out and "entry_sp" in out
+    assert "trace systemstack --patch systemstack.s:30=" in out  # the chapters' patches, runnable
 
 
 def _run(args, **env):
@@ -148,3 +149,15 @@ def test_api_any_value_raises_only_our_errors_naming_what_is_valid(name, value):
         assert e.line >= 1
         return
     assert t.end.kind in {"call", "jump", "return", "event", "fault", "limit"}
+
+
+def test_big_json_memory_stays_proportional_to_the_trace():
+    code = ("import resource, sys; from gosched_book.__main__ import main; "
+            "sys.stdout = open('/dev/null', 'w'); "
+            "main(['trace', 'abort', '--scenario', 'loop', '--set', 'max_steps=30000', '--json']); "
+            "sys.stderr.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=ROOT, timeout=300,
+                       env={**os.environ, "PYTHONPATH": str(ROOT)})
+    kb = int(p.stderr.decode().strip().splitlines()[-1])
+    # ~1 KB per step of trace plus the interpreter; json.dumps of the whole dict took ~10 KB per step.
+    assert kb < 120_000, f"{kb} KB for 30000 steps"
