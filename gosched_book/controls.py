@@ -289,12 +289,15 @@ def controls(routine: str = "mcall", preset: str | None = None) -> tuple[Control
     return _controls(Scenario(routine, preset).replace())
 
 
-def static_scenarios(base: Scenario) -> tuple[Scenario, ...]:
-    """Every Scenario the static site runs for a stepper starting at `base` (base first)."""
+def static_scenarios(base: Scenario, kinds: tuple[str, ...] | None = None) -> tuple[Scenario, ...]:
+    """Every Scenario the static site runs for a stepper starting at `base` (base first);
+    `kinds` limits it to some control kinds, e.g. ("choice", "slider", "patch")."""
     from .api import scenario
 
     out = [base]
     for c in _controls(Scenario(base.routine, base.preset)):
+        if kinds is not None and c.kind not in kinds:
+            continue
         for v in c.static_values():
             out.append(scenario(c.apply(base, v)))
     return tuple(dict.fromkeys(out))

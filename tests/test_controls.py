@@ -114,3 +114,10 @@ def test_entry_sp_grid_reaches_every_outcome_mcall():
 @pytest.mark.parametrize("name", ["entry_sp", "g0_sched_sp"])
 def test_slider_grids_reach_every_outcome(routine, name):
     _grid_covers(routine, name)
+
+
+def test_static_scenarios_can_be_limited_to_some_kinds():
+    base = Scenario("gogo")
+    few = static_scenarios(base, kinds=("choice", "patch"))
+    assert few[0] == base and len(few) < len(static_scenarios(base)) / 5
+    assert {s.patch for s in few} > {()} and all(not s.regs and not s.mem for s in few)
