@@ -155,9 +155,11 @@ def test_big_json_memory_stays_proportional_to_the_trace():
     code = ("import resource, sys; from gosched_book.__main__ import main; "
             "sys.stdout = open('/dev/null', 'w'); "
             "main(['trace', 'abort', '--scenario', 'loop', '--set', 'max_steps=30000', '--json']); "
-            "sys.stderr.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))")
+            "sys.stderr.write('\\nmaxrss=%d\\n' % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=ROOT, timeout=300,
                        env={**os.environ, "PYTHONPATH": str(ROOT)})
-    kb = int(p.stderr.decode().strip().splitlines()[-1])
+    err = p.stderr.decode()
+    assert p.returncode == 0 and "maxrss=" in err, err[-2000:]
+    kb = int(err.rsplit("maxrss=", 1)[1].split()[0])
     # ~1 KB per step of trace plus the interpreter; json.dumps of the whole dict took ~10 KB per step.
     assert kb < 120_000, f"{kb} KB for 30000 steps"
