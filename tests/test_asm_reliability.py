@@ -193,3 +193,12 @@ def test_assembling_in_threads_gives_the_same_bytes():
     for t in ts:
         t.join()
     assert not bad, bad[:3]
+
+
+def test_funcdata_macros_emit_no_code():
+    img = assemble('#include "funcdata.h"\n' + HEADER + "    NO_LOCAL_POINTERS\n    GO_ARGS\n"
+                   "    GO_RESULTS_INITIALIZED\n    MOVQ AX, BX\n    RET\n")
+    assert [p.ins.mnemonic for p in img.placed] == ["FUNCDATA", "FUNCDATA", "PCDATA", "MOVQ", "RET"]
+    assert img.code[: img.sizes["f"]] == bytes.fromhex("4889c3c3")
+    e = one(HEADER + "    NO_LOCAL_POINTERS\n")  # without the #include it is not a macro
+    assert "unknown instruction 'NO_LOCAL_POINTERS'" in e.message

@@ -203,6 +203,10 @@ def build(ins: Instruction, res: Resolver, long_branch: bool, frame: int = 0) ->
         raise Unencodable("BYTE supports only $0x90 (NOP) here", getattr(ops[0], "col", ins.loc.column))
     if m == "NOP":
         return None  # NOP SP only tells vet that SP changed
+    if m in ("FUNCDATA", "PCDATA"):
+        if kinds not in ("is", "ii"):
+            raise bad()
+        return None  # tables for the garbage collector, not instructions
     if m == "PUSHQ":
         if kinds == "r":
             return Ins.create_reg(Code.PUSH_R64, R64[ops[0].name])

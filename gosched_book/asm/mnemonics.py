@@ -17,6 +17,8 @@ MNEMONICS: dict[str, tuple[int, str]] = {
     "XORPS": (2, "source X register, destination X register"),
     "BYTE": (1, "$byte (only $0x90, the one-byte NOP, is supported)"),
     "NOP": (1, "register (a hint for vet; emits nothing)"),
+    "FUNCDATA": (2, "$index, symbol(SB) (GC metadata; emits no code)"),
+    "PCDATA": (2, "$table, $value (GC metadata; emits no code)"),
     "PUSHQ": (1, "register or $constant"),
     "POPQ": (1, "register"),
     "CALL": (1, "target: register, symbol(SB) or memory"),

@@ -3,8 +3,8 @@
 Lines end only at \\n (a \\r before it is dropped), as in Go's lexer: a U+2028 or \\f inside a
 comment does not start a new line. `/* ... */` may span lines. The runtime's own headers are known
 without reading them: go_asm.h (the struct offsets the book already has), go_tls.h (`get_tls(r)`,
-`g(r)`, which the parser reads itself), textflag.h (the TEXT flag names), funcdata.h and
-cgo/abi_amd64.h (nothing this book's routines use).
+`g(r)`, which the parser reads itself), textflag.h (the TEXT flag names), funcdata.h (GC
+metadata macros: FUNCDATA and PCDATA emit no code) and cgo/abi_amd64.h (nothing used here).
 """
 from __future__ import annotations
 
@@ -15,6 +15,17 @@ from dataclasses import dataclass
 KNOWN_HEADERS = ("go_asm.h", "go_tls.h", "textflag.h", "funcdata.h", "cgo/abi_amd64.h")
 # What `#ifdef` sees on this target (GOAMD64=v1, as the golden bytes were built).
 PREDEFINED = ("GOARCH_amd64", "GOOS_linux", "GOAMD64_v1")
+# funcdata.h's names: GC metadata that emits no code (FUNCDATA and PCDATA are no-ops here).
+HEADER_MACROS = {"funcdata.h": {
+    "PCDATA_UnsafePoint": "0", "PCDATA_StackMapIndex": "1", "PCDATA_InlTreeIndex": "2",
+    "PCDATA_ArgLiveIndex": "3", "FUNCDATA_ArgsPointerMaps": "0", "FUNCDATA_LocalsPointerMaps": "1",
+    "FUNCDATA_StackObjects": "2", "FUNCDATA_InlTree": "3", "FUNCDATA_OpenCodedDeferInfo": "4",
+    "FUNCDATA_ArgInfo": "5", "FUNCDATA_ArgLiveInfo": "6", "FUNCDATA_WrapInfo": "7",
+    "GO_ARGS": "FUNCDATA $FUNCDATA_ArgsPointerMaps, go_args_stackmap(SB)",
+    "GO_RESULTS_INITIALIZED": "PCDATA $PCDATA_StackMapIndex, $1",
+    "NO_LOCAL_POINTERS": "FUNCDATA $FUNCDATA_LocalsPointerMaps, no_pointers_stackmap(SB)",
+    "ArgsSizeUnknown": "0x80000000",
+}}
 MAX_EXPANSION = 64  # nested macro expansions before we call it runaway
 MAX_EXPANDED = 20_000  # characters one line may grow to through macros
 
@@ -167,6 +178,8 @@ def _directive(name: str, body: str, active: bool, macros: dict, defined: set, c
             raise PreprocessError(
                 f"cannot include {m.group(1)!r}: only the runtime's headers are known here "
                 f"({', '.join(KNOWN_HEADERS)})", line, 1, "")
+        for name, body in HEADER_MACROS.get(m.group(1), {}).items():
+            macros.setdefault(name, Macro(name, None, body))
         return
     if name == "define":
         macro = _define(body, line)
