@@ -217,3 +217,20 @@ def test_custom_scenario_has_its_own_key_and_title(site, browser):
     st.locator(".gsb-last").click()
     assert "fault" in st.locator(".gsb-end").get_attribute("class")
     assert errors == [] and errors2 == []
+
+
+def test_exercise_answer_link_opens_its_step(site, browser):
+    from gosched_book import exercises
+
+    ex = exercises.get("ss_no_r14")  # the answer links to the patched run's stepper
+    key, step = ex.link
+    page, errors = open_page(browser, (site / "notebooks" / "03-systemstack.html").as_uri())
+    box = page.locator(".gsb-exercise", has_text="MOVQ DX, R14").first
+    box.locator("summary").click()
+    box.locator(f"a[href='#{key}:{step}']").click()
+    keys = page.evaluate("gsbSteppers.map(s => s.keys0)")
+    st = page.locator("[data-gsb]").nth(keys.index(key))
+    page.wait_for_function("n => location.hash.endsWith(':' + n)", arg=step)
+    assert st.locator(".gsb-status").inner_text().startswith(f"第 {step} /")
+    assert "MOVQ R14, 8(SP)" in " ".join(st.locator(".gsb-status").inner_text().split())
+    assert errors == []
