@@ -19,11 +19,13 @@ _ACCESS = {"read": "读", "write": "写", "fetch": "取指令于", "decode": "�
 
 
 def summarize(kind: str, detail: str, pc: int, address: int | None, sym: Symbolizer,
-              access: str = "") -> str:
-    """The line a reader sees at the end of a trace."""
+              access: str = "", sp: int | None = None) -> str:
+    """The line a reader sees at the end of a trace (`sp`: SP there, to say which stack)."""
     where = sym.label(pc)
     if kind == "call":
-        return f"已调用 fn(g)：在 g0 栈上进入 {where}"
+        owner = next((st.owner for st in sym.stacks if sp is not None and sp in st), None)
+        on = f"在 {owner} 栈上" if owner else ("在任何栈之外" if sp is not None else "在 g0 栈上")
+        return f"已调用 fn(g)：{on}进入 {where}"
     if kind == "jump":
         return f"已跳转到 gobuf.pc = {where}"
     if kind == "return":

@@ -91,7 +91,8 @@ class _Recorder:
     def stop(self, uc: Uc, kind: str, detail: str, pc: int, address: int | None = None) -> None:
         sym = self.world.symbols
         label = sym.label(address) if address is not None else sym.label(pc)
-        self.end = End(kind, detail, pc, address, label, summarize(kind, detail, pc, address, sym))
+        sp = uc.reg_read(X.UC_X86_REG_RSP)
+        self.end = End(kind, detail, pc, address, label, summarize(kind, detail, pc, address, sym, sp=sp))
         uc.emu_stop()
 
     # Hooks -------------------------------------------------------------------------------

@@ -51,3 +51,8 @@ def test_unchanged_runs_have_no_explanation_and_json_keeps_it():
     t = run("gogo", **{"g.sched.pc": "unmapped"})
     assert from_dict(to_dict(t)).whatif == t.whatif
     assert any("g.sched.pc" in line for line in t.whatif)
+
+
+def test_end_summary_names_the_stack_fn_was_entered_on():
+    assert "在 g0 栈上进入" in run("mcall").end.summary
+    assert "在 g 栈上进入" in run(_patched("mcall", "no_r14")).end.summary  # never claims g0's
