@@ -202,3 +202,11 @@ def test_funcdata_macros_emit_no_code():
     assert img.code[: img.sizes["f"]] == bytes.fromhex("4889c3c3")
     e = one(HEADER + "    NO_LOCAL_POINTERS\n")  # without the #include it is not a macro
     assert "unknown instruction 'NO_LOCAL_POINTERS'" in e.message
+
+
+def test_go_tls_h_written_out_is_the_same_as_its_macros():
+    macros = data(HEADER + "    get_tls(CX)\n    MOVQ g(CX), AX\n    MOVQ AX, g(CX)\n    RET\n")
+    written = data(HEADER + "    MOVQ TLS, CX\n    MOVQ 0(CX)(TLS*1), AX\n"
+                   "    MOVQ AX, 0(CX)(TLS*1)\n    RET\n")
+    assert macros == written == bytes.fromhex("64488b0425f8ffffff" "6448890425f8ffffff" "c3")
+    assert "offset must be 0" in one(HEADER + "    MOVQ 8(CX)(TLS*1), AX\n").message

@@ -231,6 +231,13 @@ class _Operand:
         self.expect(")", "')' after the base register")
         index, scale = None, 1
         if self.take("("):
+            if self.tok.text == "TLS":  # 0(r)(TLS*1): go_tls.h's g(r), written out
+                t = self.take()
+                for want in ("*", "1", ")"):
+                    self.expect(want, f"'{want}' as in 0(CX)(TLS*1)")
+                if disp:
+                    raise _Fail("the g slot is 0(r)(TLS*1): the offset must be 0", t.col)
+                return Mem(None, -8, tls=True, col=col)
             index = self._register()
             self.expect("*", "'*' and a scale")
             s = self.take(kind="num")
