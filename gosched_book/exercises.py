@@ -197,11 +197,11 @@ def ss_no_r14() -> Exercise:
         f"删掉这一行再跑：fn 把 R14 存成局部变量时，存下的是 {_name(bad, seen)}，不是原来的 {_name(t, good)}；"
         f"而 TLS 里的 g 已是 {_name(bad, tls)}。机器本身照样跑完（{escape(bad.end.summary)}），错在约定："
         "fn 是一个 Go 的 func value，按 ABIInternal 被调用，R14 必须是当前 goroutine。fn 里的 <code>getg()</code> "
-        "读的就是 R14，于是它以为自己还在用户 g 上，可 SP 已在 g0 的栈上。比如它的栈检查序言 "
+        "读的就是 R14（ABIInternal 里编译器不再从 TLS 取 g），于是它以为自己还在用户 g 上，可 SP 已在 g0 的栈上。比如它的栈检查序言 "
         "<code>CMPQ SP, 16(R14)</code> 会拿 g0 栈上的 SP 去比用户 g 的 stackguard0——用的是另一条栈的边界。"
         "回程的那一半反倒不需要：systemstack 返回后，调用点会从 TLS 重新装载 R14。",
-        ("asm_amd64.s:484-485", "cmd/compile/abi-internal.md:413", "cmd/internal/obj/x86/obj6.go:1073-1083",
-         "cmd/compile/internal/amd64/ssa.go:1078-1085"),
+        ("asm_amd64.s:484-485", "cmd/compile/abi-internal.md:413", "cmd/compile/internal/ssa/gen/AMD64.rules:481",
+         "cmd/internal/obj/x86/obj6.go:1073-1083", "cmd/compile/internal/amd64/ssa.go:1078-1085"),
         (_key("systemstack", patch=PATCH_NO_R14), k),
     )
 
