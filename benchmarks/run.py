@@ -1,4 +1,4 @@
-"""Benchmarks; prints medians. `make bench`, or `python benchmarks/run.py [core|views|all|site]`."""
+"""Benchmarks; prints medians. `make bench`, or `python benchmarks/run.py [core|whatif|views|all|site]`."""
 from __future__ import annotations
 
 import statistics
@@ -78,6 +78,11 @@ if __name__ == "__main__":
         bench_site()
     if which in ("core", "all"):
         bench_core()
+    if which in ("whatif", "all"):
+        sys.path.insert(0, str(Path(__file__).parent))
+        from whatif_bench import bench_whatif
+
+        bench_whatif(median_ms)
     if which in ("views", "all"):
         try:
             from views_bench import bench_views
