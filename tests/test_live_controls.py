@@ -111,6 +111,8 @@ def test_chapter_patch_marks_lines_and_the_listing():
     file = choice.value[0].file
     s.editor.file.value = file
     assert s.editor.text.value == patched_source(file, choice.value)
+    s.last.click()  # the end message compares with the unpatched run
+    assert "修改了代码" in s.end.value and "R14 仍是 g" in s.end.value
 
 
 def test_editor_reassembles_and_reruns():

@@ -61,7 +61,6 @@ class Stepper(W.VBox):
         self.trace: Trace = api.run(scenario)
         self._stop_prerender = False
         self._quiet = False
-        self._explained = None
         # Step controls.
         self.first = W.Button(description="« 首步", tooltip="回到第 0 步", layout=_LAYOUT_BTN)
         self.prev = W.Button(description="◀ 上一步", tooltip="上一条指令", layout=_LAYOUT_BTN)
@@ -138,28 +137,11 @@ class Stepper(W.VBox):
             self.listing.value = html.listing(st, self.scenario.patch)
             self.registers.value = html.registers(st)
             self.writes.value = html.writes(st)
-            self.end.value = html.end(self.trace, st) + (self._comparison() if st.finished else "")
+            self.end.value = html.end(self.trace, st)
             self.picture.value = stackplot.svg(self.trace, k)
             self.message.value = ""
         except Exception as e:  # noqa: BLE001 - never a traceback in the output area
             self.message.value = html.error(f"{type(e).__name__}: {e}")
-
-    def _comparison(self) -> str:
-        """The explainer's comparison with the unchanged run, once per trace."""
-        if self._explained is None or self._explained[0] is not self.trace:
-            text = ""
-            try:
-                from ..explain import explain
-            except ImportError:  # the explainer is not in this build
-                explain = None
-            if explain is not None:
-                e = explain(self.scenario)
-                if e is not None:
-                    text = ("<div class='gsb-compare' role='note'><b>与未修改的运行相比</b>"
-                            + "".join(f"<div>{escape(line)}</div>" for line in e.text().splitlines())
-                            + "</div>")
-            self._explained = (self.trace, text)
-        return self._explained[1]
 
     # Scenario controls ---------------------------------------------------------------------
     # Every control is redrawn from (self.scenario, self.trace) after each run, and a change
