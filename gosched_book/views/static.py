@@ -31,7 +31,8 @@ from .listing import rows
 from .model import state
 
 FORMAT = 2
-LIVE_ONLY = "改起始状态的滑块（入口 SP、当前 g、g.sched.ctxt……）只能在 JupyterLab 里用：用 make lab 打开本章即可实时重跑。"
+LIVE_ONLY = ("上面“改一改”里的每个选择，都是构建本书时在 Unicorn 上真跑过的一次运行；"
+             "自填任意数值、任意改写源码只能在 JupyterLab 里用（make lab）。")
 
 
 def delta_regs(trace: dict) -> dict:
@@ -82,9 +83,12 @@ class _Pools:
 
 
 def payload(scenarios: list[Scenario]) -> dict:
-    """Everything the static steppers need for these scenarios (each key once)."""
+    """Everything the static steppers need for these scenarios (each key once).
+
+    A patched scenario's listings are stored under `file@patches` and named in its "listings"."""
     pools = _Pools()
     items, files = {}, set()
+    patched: dict[str, tuple] = {}
     for sc in scenarios:
         if sc.key in items:
             continue
@@ -94,7 +98,14 @@ def payload(scenarios: list[Scenario]) -> dict:
             pic = picture.build(state(t, k))
             pics.append(pools.picture([pools.panel(picture.panel_json(p)) for p in pic.panels]))
             alts.append(pic.alt)
-        files |= {s.file for s in t.steps if s.file}
+        used = {s.file for s in t.steps if s.file}
+        own = {}
+        if sc.patch:
+            for f in used:
+                if any(p.file == f for p in sc.patch):
+                    own[f] = f + "@" + ";".join(p.spec for p in sc.patch if p.file == f)
+                    patched[own[f]] = (f, tuple(p for p in sc.patch if p.file == f))
+        files |= used - set(own)
         note = changed_note(sc.overrides())
         items[sc.key] = {
             "key": sc.key,
@@ -103,8 +114,12 @@ def payload(scenarios: list[Scenario]) -> dict:
             "trace": delta_regs(to_dict(t)),
             "pics": pics,
             "alts": alts,
+            **({"listings": own} if own else {}),
         }
     listings = {f: [[r.line, r.text, r.intel or r.note, r.bytes] for r in rows(f)] for f in sorted(files)}
+    for key, (f, ps) in sorted(patched.items()):
+        listings[key] = [[r.line, r.text, r.intel or r.note, r.bytes, *([1] if r.patched else [])]
+                         for r in rows(f, ps)]
     return {"v": FORMAT, "scenarios": items, "pictures": pools.pictures, "panels": pools.panels,
             "listings": listings}
 
@@ -112,16 +127,17 @@ def payload(scenarios: list[Scenario]) -> dict:
 def merge(datas: list[dict]) -> dict:
     """One payload holding every scenario of several, panels and pictures re-pooled."""
     pools = _Pools()
-    items, listings = {}, {}
+    items, listings, ctrls = {}, {}, {}
     for d in datas:
         listings.update(d["listings"])
+        ctrls.update(d.get("controls", {}))
         for key, sc in d["scenarios"].items():
             if key in items:
                 continue
             pics = [pools.picture([pools.panel(d["panels"][p]) for p in d["pictures"][i]]) for i in sc["pics"]]
             items[key] = {**sc, "pics": pics}
     return {"v": FORMAT, "scenarios": items, "pictures": pools.pictures, "panels": pools.panels,
-            "listings": dict(sorted(listings.items()))}
+            "listings": dict(sorted(listings.items())), **({"controls": ctrls} if ctrls else {})}
 
 
 def pack(data: dict) -> str:
@@ -162,11 +178,21 @@ def controls_html() -> str:
     )
 
 
-def stepper_html(scenarios: list[Scenario], all_presets: bool = True) -> str:
-    """The static stepper markup, with its own packed data (the site merges it per page)."""
+def stepper_html(scenarios: list[Scenario], all_presets: bool = True, what_if: bool = True) -> str:
+    """The static stepper markup, with its own packed data (the site merges it per page).
+
+    With `what_if`, the first scenario's controls (static_controls.spec) and all their runs."""
     if all_presets and len(scenarios) == 1:
         scenarios = scenarios_for(scenarios[0])
-    blob = pack(payload(scenarios))
+    extra, ctrl = [], None
+    if what_if:
+        from .static_controls import spec
+
+        ctrl, extra = spec(scenarios[0])
+    data = payload(list(dict.fromkeys([*scenarios, *extra])))
+    if ctrl:
+        data["controls"] = {ctrl["base"]: ctrl}
+    blob = pack(data)
     keys = escape(json.dumps([s.key for s in scenarios], ensure_ascii=False), quote=True)
     return (
         f"<div class='gsb gsb-static' data-gsb='1' data-gsb-keys=\"{keys}\" role='group' "

@@ -237,10 +237,12 @@
     this.q(".gsb-file").textContent = (file || "（无源码）") + (routine ? " · " + routine : "");
     var box = this.q(".gsb-listing");
     box.textContent = "";
-    if (file && this.data.listings[file]) {
+    var listing = file && this.data.listings[(this.s.listings && this.s.listings[file]) || file];
+    if (listing) {
       var table = el("table"), doneRow = null;
-      this.data.listings[file].forEach(function (r) {
+      listing.forEach(function (r) {
         var tr = el("tr");
+        if (r[4]) { tr.classList.add("patched"); tr.setAttribute("title", "本次运行改过的行"); }
         var isDone = step && step.file === file && step.line === r[0];
         var isNext = nextStep && nextStep.file === file && nextStep.line === r[0];
         var mark = el("td", "mk", isDone ? "✔" : (isNext ? "▶" : ""));

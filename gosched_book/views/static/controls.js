@@ -1,0 +1,115 @@
+// gosched-book static what-if controls. Every choice names a scenario key that was run on
+// Unicorn when the book was built; a change only loads that key (GoschedStepper API), so the
+// page always shows a real run, and the URL fragment (key + step) reproduces it.
+(function () {
+  "use strict";
+  var GROUPS = [["choice", "场景参数"], ["slider", "场景参数"], ["patch", "改一行代码"],
+                ["register", "入口寄存器（rip 总是例程入口）"], ["memory", "例程读的内存字"]];
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  function build(st) {
+    var spec = (st.data.controls || {})[st.keys0];
+    var box = st.root.querySelector(".gsb-controls");
+    if (!spec || !box || box.gsbBuilt) return;
+    box.gsbBuilt = true;
+    var where = {};  // key -> [control index, value index]
+    spec.controls.forEach(function (c, i) {
+      c.values.forEach(function (v, j) { if (j !== c.base && !where[v[2]]) where[v[2]] = [i, j]; });
+    });
+    var details = el("details", "gsb-whatif");
+    details.appendChild(el("summary", "", "改一改：每个选择都是构建本书时真跑过的一次运行"));
+    var note = el("p", "gsb-note gsb-whatif-note");
+    note.setAttribute("role", "status");
+    details.appendChild(note);
+    var inputs = [], groups = {};
+    GROUPS.forEach(function (g) {
+      if (groups[g[1]]) return;
+      var fs = el("fieldset", "gsb-group");
+      fs.appendChild(el("legend", "", g[1]));
+      groups[g[1]] = fs;
+    });
+    var groupOf = {};
+    GROUPS.forEach(function (g) { groupOf[g[0]] = groups[g[1]]; });
+    spec.controls.forEach(function (c, i) {
+      var row = el("div", "gsb-ctl"), id = st.root.id + "-ctl-" + i, input;
+      var label = el("label", "", c.label);
+      label.htmlFor = id;
+      if (c.help) label.title = c.help;
+      if (c.kind === "slider") {
+        input = el("input");
+        input.type = "range";
+        input.min = "0";
+        input.max = String(c.values.length - 1);
+        input.step = "1";
+      } else {
+        input = el("select");
+        c.values.forEach(function (v, j) {
+          var o = el("option", "", v[0]);
+          o.value = String(j);
+          input.appendChild(o);
+        });
+      }
+      input.id = id;
+      input.setAttribute("data-ctl", c.name);
+      var meaning = el("span", "gsb-meaning");
+      meaning.setAttribute("aria-live", "polite");
+      input.addEventListener(c.kind === "slider" ? "input" : "change", function () {
+        var v = c.values[Number(input.value)];
+        if (!v) return;
+        st.load(v[2], st.k);  // the same step of the other run (load clamps it)
+      });
+      row.appendChild(label);
+      row.appendChild(input);
+      if (c.kind === "slider") row.appendChild(el("output", "gsb-readout mono"));
+      row.appendChild(meaning);
+      if (c.raw) {
+        row.appendChild(el("span", "gsb-liveonly",
+          c.kind === "patch" ? spec.live_only.edit : spec.live_only.raw));
+      }
+      groupOf[c.kind].appendChild(row);
+      inputs.push([c, input, meaning, row]);
+    });
+    Object.keys(groups).forEach(function (name) {
+      if (groups[name].children.length > 1) details.appendChild(groups[name]);
+    });
+    box.appendChild(details);
+    st.gsbControls = { spec: spec, where: where, inputs: inputs, note: note, details: details };
+    sync(st);
+  }
+
+  // Show the values of the loaded run: the moved control at its value, every other at the base.
+  function sync(st) {
+    var ui = st.gsbControls;
+    if (!ui) return;
+    var own = st.key === ui.spec.base, at = ui.where[st.key] || null;
+    var known = own || at !== null;
+    ui.inputs.forEach(function (item, i) {
+      var c = item[0], input = item[1], j = at && at[0] === i ? at[1] : c.base;
+      input.disabled = !known;
+      input.value = String(j);
+      var v = c.values[j];
+      item[2].textContent = v ? v[1] : "";
+      var out = item[3].querySelector("output");
+      if (out) out.textContent = v ? v[0] : "";
+      item[3].classList.toggle("moved", !!(at && at[0] === i));
+    });
+    ui.note.textContent = known ? (at ? "已改：" + ui.spec.controls[at[0]].label + " = " +
+      ui.spec.controls[at[0]].values[at[1]][0] + "（其余控件是本场景的值；一次只改一处）" : "")
+      : "这些控件作用于本单步器自己的场景；在“场景”里选回它即可再改。";
+  }
+
+  function start() {
+    var api = window.GoschedStepper;
+    if (!api) return false;
+    api.onInit(build);
+    api.onRender(sync);
+    return true;
+  }
+  if (!start()) document.addEventListener("DOMContentLoaded", start);
+})();
