@@ -234,3 +234,64 @@ def test_exercise_answer_link_opens_its_step(site, browser):
     assert st.locator(".gsb-status").inner_text().startswith(f"第 {step} /")
     assert "MOVQ R14, 8(SP)" in " ".join(st.locator(".gsb-status").inner_text().split())
     assert errors == []
+
+
+def _regs(st):
+    return st.locator(".gsb-regs").inner_text()
+
+
+def test_what_if_controls_change_the_run_restore_and_link(site, browser, tmp_path):
+    """Issue 11: a register control and a patch on the static page are real runs; a link reopens them."""
+    page, errors = open_page(browser, (site / "notebooks" / "03-systemstack.html").as_uri())
+    sid = page.evaluate("GoschedStepper.all.filter(s => s.keys0 === 'systemstack:normal')[0].root.id")
+    st = page.locator(f"#{sid}")
+    st.locator(".gsb-whatif summary").click()
+    assert st.locator(".gsb-liveonly").count() >= 1  # raw values: one line saying they are live-only
+    st.locator(".gsb-next").click()
+    st.locator(".gsb-next").click()
+    before = snapshot(st) | {"regs": _regs(st), "n": st.locator(".gsb-range").get_attribute("max")}
+    # A register at entry: RSP = a stale address deep in g's stack.
+    rsp = st.locator("select[data-ctl=rsp]")
+    rsp.select_option(label="stale")
+    key = page.evaluate(f"GoschedStepper.get(document.getElementById('{sid}')).key")
+    assert key == "systemstack:normal+rsp=stale"
+    moved = snapshot(st) | {"regs": _regs(st)}
+    assert moved["status"].startswith("第 2 /")  # the same step of the other run
+    assert moved["regs"] != before["regs"] and moved["src"] != before["src"]
+    assert "stale" in st.locator(".gsb-whatif-note").inner_text()
+    st.locator(".gsb-last").click()
+    end_moved = st.locator(".gsb-end").inner_text()
+    # Restore: back to exactly the base run.
+    rsp.select_option(index=0)
+    st.locator(".gsb-first").click()
+    st.locator(".gsb-next").click()
+    st.locator(".gsb-next").click()
+    assert snapshot(st) | {"regs": _regs(st), "n": st.locator(".gsb-range").get_attribute("max")} == before
+    st.locator(".gsb-last").click()
+    assert st.locator(".gsb-end").inner_text() != end_moved
+    # A chapter patch: systemstack without MOVQ DX, R14; the trace is shorter, the line marked.
+    patch = st.locator("select[data-ctl=patch]")
+    patch.select_option(label="不设置 R14 = g0")
+    assert int(st.locator(".gsb-range").get_attribute("max")) == int(before["n"]) - 1
+    assert "R14 仍是 g" in st.locator(".gsb-end").inner_text()  # the comparison with the unpatched run
+    line = int(re.search(r"systemstack\.s:(\d+)", patch.locator("xpath=..").inner_text() + " "
+                         + st.locator(".gsb-end").inner_text()).group(1))
+    k = page.evaluate(f"(() => {{ const s = GoschedStepper.get(document.getElementById('{sid}'));"
+                      f"return s.s.trace.steps.findIndex(x => x.file === 'systemstack.s' && x.line > {line}); }})()")
+    assert k >= 0
+    st.locator(".gsb-range").fill(str(k + 1))
+    assert st.locator(".gsb-listing tr.patched").count() == 1  # the deleted line, marked
+    page.screenshot(path=str(tmp_path / "whatif-patch.png"), full_page=False)
+    patch.select_option(index=0)
+    assert st.locator(".gsb-range").get_attribute("max") == before["n"]
+    # A link with control values reopens the same state.
+    rsp.select_option(label="stale")
+    st.locator(".gsb-range").fill("3")
+    state = snapshot(st) | {"regs": _regs(st)}
+    url = page.evaluate("location.href")
+    assert "rsp=stale" in url and url.endswith(":3")
+    again, errors2 = open_page(browser, url)
+    st2 = again.locator(f"#{sid}")
+    assert snapshot(st2) | {"regs": _regs(st2)} == state
+    assert st2.locator("select[data-ctl=rsp]").evaluate("s => s.options[s.selectedIndex].text") == "stale"
+    assert errors == [] and errors2 == []

@@ -68,15 +68,17 @@
       row.appendChild(input);
       if (c.kind === "slider") row.appendChild(el("output", "gsb-readout mono"));
       row.appendChild(meaning);
-      if (c.raw) {
-        row.appendChild(el("span", "gsb-liveonly",
+      var group = groupOf[c.kind];
+      if (c.raw && !group.gsbLiveOnly) {  // one line per group, where the free-form field would be
+        group.gsbLiveOnly = true;
+        group.appendChild(el("p", "gsb-liveonly",
           c.kind === "patch" ? spec.live_only.edit : spec.live_only.raw));
       }
-      groupOf[c.kind].appendChild(row);
+      group.appendChild(row);
       inputs.push([c, input, meaning, row]);
     });
     Object.keys(groups).forEach(function (name) {
-      if (groups[name].children.length > 1) details.appendChild(groups[name]);
+      if (groups[name].querySelector(".gsb-ctl")) details.appendChild(groups[name]);
     });
     box.appendChild(details);
     st.gsbControls = { spec: spec, where: where, inputs: inputs, note: note, details: details };

@@ -314,6 +314,7 @@
     if (k === n) {
       end.classList.add(t.end.kind);
       end.textContent = "结束 · " + (END[t.end.kind] || t.end.kind) + "：" + t.end.summary;
+      (t.whatif || []).forEach(function (line) { end.appendChild(el("div", "gsb-whatif-line", line)); });
     }
     // Picture.
     var pic = this.q(".gsb-picture");
