@@ -72,11 +72,27 @@ def redraw_ms(site: Path) -> None:
             st.root.querySelector('.gsb-picture').getBoundingClientRect();  // force layout
             out.push(performance.now() - t0);
           }
-          return out;
+          const steps = [];
+          for (let i = 0; i < 40; i++) {
+            const t0 = performance.now();
+            st.go(i % (st.n() + 1), true);
+            st.root.querySelector('.gsb-picture').getBoundingClientRect();
+            steps.push(performance.now() - t0);
+          }
+          const syncs = [];
+          for (let i = 0; i < 40; i++) {
+            const t0 = performance.now();
+            st.render();
+            syncs.push(performance.now() - t0);
+          }
+          return {change: out, step: steps, render: syncs};
         }""")
         b.close()
-    print(f"static control change → redraw (Chromium, {len(samples)} changes): "
-          f"median {statistics.median(samples):.1f} ms, max {max(samples):.1f} ms")
+    med = lambda xs: statistics.median(xs)  # noqa: E731
+    print(f"static control change → redraw (Chromium, {len(samples['change'])} changes): "
+          f"median {med(samples['change']):.1f} ms, max {max(samples['change']):.1f} ms")
+    print(f"  for comparison, a step → redraw: median {med(samples['step']):.1f} ms; "
+          f"render() alone (with the controls' sync): median {med(samples['render']):.1f} ms")
 
 
 if __name__ == "__main__":

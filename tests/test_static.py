@@ -24,7 +24,13 @@ def test_stepper_offers_every_preset_of_its_routine_shown_one_first():
     keys = keys_of(html)
     assert keys[0] == "systemstack:bad"
     assert sorted(keys) == sorted(f"systemstack:{p}" for p in PRESETS["systemstack"])
-    assert sorted(blob_of(html)["scenarios"]) == sorted(keys)
+    blob = blob_of(html)
+    assert set(keys) <= set(blob["scenarios"])
+    # the rest are the what-if runs of the shown scenario's controls, nothing else
+    from gosched_book.views.static_controls import spec
+
+    runs = {s.key for s in spec(Scenario("systemstack", "bad"))[1]}
+    assert set(blob["scenarios"]) == set(keys) | runs
 
 
 def test_each_step_has_a_picture_and_panels_are_deduplicated():
@@ -72,8 +78,16 @@ def test_page_merge_keeps_one_copy_of_each_scenario():
     assert merged.count("class='gsb-data'") == 0 and merged.count(f"id='{PAGE_DATA_ID}'") == 1
     assert merged.index(PAGE_DATA_ID) < merged.index("data-gsb='1'")  # data before the first stepper
     data = unpack(re.search(rf"id='{PAGE_DATA_ID}'>([^<]+)<", merged).group(1))
-    assert sorted(data["scenarios"]) == sorted(f"mcall:{p}" for p in PRESETS["mcall"])
-    assert len(pack(data)) < 0.7 * (len(pack(blob_of(a))) + len(pack(blob_of(b))))
+    from gosched_book.views.static_controls import spec
+
+    whatif = {s.key for base in (Scenario("mcall"), Scenario("mcall", "on_g0")) for s in spec(base)[1]}
+    assert sorted(data["scenarios"]) == sorted({f"mcall:{p}" for p in PRESETS["mcall"]} | whatif)
+    assert sorted(data["controls"]) == ["mcall:normal", "mcall:on_g0"]
+    # the what-if runs differ per stepper; the presets they share are stored once
+    a0, b0 = stepper_html([Scenario("mcall")], what_if=False), stepper_html([Scenario("mcall", "on_g0")], what_if=False)
+    both = merge([blob_of(a0), blob_of(b0)])
+    assert len(pack(both)) < 0.7 * (len(pack(blob_of(a0))) + len(pack(blob_of(b0))))
+    assert len(pack(data)) < len(pack(blob_of(a))) + len(pack(blob_of(b)))
     one = payload([Scenario("mcall", "on_g0")])
     sc = data["scenarios"]["mcall:on_g0"]
     for k in range(len(sc["pics"])):  # re-pooling keeps every picture

@@ -7,6 +7,7 @@ site's stepper.css repeats them as CSS variables, and a test holds the two toget
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..trace import Trace
 from .model import Slot, StackView, State, state
@@ -99,6 +100,7 @@ def role_zh(role: str) -> str:
     return ROLE_ZH.get(role, role)
 
 
+@lru_cache(maxsize=8192)
 def text_width(text: str, size: float) -> float:
     """Estimated advance of text at size px: CJK one em, the rest a monospace advance."""
     return size * sum(CHAR_CJK if ord(c) > 0x2E7F else CHAR_ASCII for c in text)
@@ -143,6 +145,7 @@ def _pointer(name: str, y: float) -> tuple[Arrow, Label]:
             Label(PANEL_W - 2, y - 5, "BP", 13, "bp", anchor="end", bold=True))
 
 
+@lru_cache(maxsize=4096)  # the static site draws many runs whose stacks look the same
 def panel(view: StackView, gobuf: tuple | None, bp: int, stray: tuple[str, ...] = ()) -> Panel:
     """The picture of one stack; `stray` lists registers (SP/BP) pointing into no shown stack."""
     boxes: list[Box] = []
@@ -240,6 +243,7 @@ def _num(v: float):
     return int(v) if float(v).is_integer() else round(v, 1)
 
 
+@lru_cache(maxsize=4096)
 def panel_json(p: Panel) -> list:
     """Compact form for the page: [w, h, items]; stepper.js draws exactly these."""
     items = [["r", _num(b.x), _num(b.y), _num(b.w), _num(b.h), b.cls] for b in p.boxes]
