@@ -70,6 +70,11 @@ def bench_site() -> None:
     build()
     again = time.perf_counter() - t0
     print(f"site: clean build {clean:.1f} s, no-change rebuild {again:.1f} s, size {size(out) / 1e6:.1f} MB")
+    sys.path.insert(0, str(Path(__file__).parent))
+    from static_controls_bench import added_data, redraw_ms
+
+    added_data(out)
+    redraw_ms(out)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Static what-if controls on the built site: added data per chapter page, and control → redraw time.
 
-    python benchmarks/whatif_bench.py [path/to/_build/html]
+    python benchmarks/static_controls_bench.py [path/to/_build/html]   (or: benchmarks/run.py site)
 
 Needs a built site (`python -m gosched_book.site build`) and Debian chromium.
 """
