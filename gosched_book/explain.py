@@ -15,6 +15,8 @@ from .trace import Trace
 # Sources for the one *why* these messages state.
 R14_IS_G = "`cmd/compile/abi-internal.md:413`"
 STACK_CHECK_USES_R14 = "`cmd/internal/obj/x86/obj6.go:971-974`"
+STACK_CHECK_READS_GUARD = "`cmd/internal/obj/x86/obj6.go:1074-1083`"
+NIL_CHECK = "`asm_amd64.s:402`"
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,7 @@ def compare(t: Trace, base: Trace, s: Scenario | None = None) -> tuple[str, ...]
     out += _parting(t, base)
     out += _r14_vs_tls(t, base)
     out += _sp_stack(t, base)
+    out += _nil_g(t, base)
     out += _memory(t, base)
     if s is not None:
         out += _fault_from_override(t, s)
@@ -107,20 +110,36 @@ def _parting(t: Trace, base: Trace) -> list[str]:
             r = diff[0]
             return [f"第 {a.i} 步 {_where(a)} 之后 {r.upper()} 不同：原来是 {_name(base, b.regs[r])}，"
                     f"现在是 {_name(t, a.regs[r])}"]
-    if len(t.steps) != len(base.steps):
-        return [f"指令序列相同，但原来执行 {len(base.steps)} 步，现在 {len(t.steps)} 步"]
+    n = min(len(t.steps), len(base.steps))
+    if len(base.steps) < len(t.steps):
+        return [f"前 {n} 步相同；原来到此为止（{base.end.summary}），现在又执行了 {len(t.steps) - n} 步"]
+    if len(t.steps) < len(base.steps):
+        return [f"前 {n} 步相同；现在到此为止，原来还要再执行 {len(base.steps) - n} 步"]
     return []
 
 
 def _r14_vs_tls(t: Trace, base: Trace) -> list[str]:
     """The first step after which R14 and TLS disagree on g, when the baseline never does there."""
     base_off = {(s.file, s.line, s.routine) for s in base.steps if s.regs["r14"] != s.tls_g}
-    for s in t.steps:
-        if s.regs["r14"] != s.tls_g and (s.file, s.line, s.routine) not in base_off:
+    off = [s.regs["r14"] != s.tls_g and (s.file, s.line, s.routine) not in base_off for s in t.steps]
+    for k, s in enumerate(t.steps):
+        # Still off after the next instruction: not the one-instruction gap between two MOVQs.
+        if off[k] and k + 1 < len(off) and off[k + 1]:
             return [f"第 {s.i} 步（{_where(s)}）之后 R14 仍是 {_name(t, s.regs['r14'])}，而 TLS 是 "
                     f"{_name(t, s.tls_g)}：Go 代码把 R14 当作当前 g（{R14_IS_G}），函数序言里的栈检查"
                     f"也读 R14 指向的 g（{STACK_CHECK_USES_R14}），于是用错了 g"]
     return []
+
+
+def _nil_g(t: Trace, base: Trace) -> list[str]:
+    """g became nil where the unchanged run has a real g."""
+    last = lambda tr: tr.steps[-1] if tr.steps else None  # noqa: E731
+    a, b = last(t), last(base)
+    if a is None or b is None or a.regs["r14"] != 0 or b.regs["r14"] == 0:
+        return []
+    return [f"现在 R14（g）是 nil：接下来每个带栈检查（非 NOSPLIT）的 Go 函数，序言都要读 g.stackguard0"
+            f"（{STACK_CHECK_READS_GUARD}），即读地址 0x10 而出错；原来 gogo 里的 MOVQ 0(DX), CX 就是为此"
+            f"先读一次 g（注释 “make sure g != nil”，{NIL_CHECK}），让错误停在 gogo 里"]
 
 
 def _sp_stack(t: Trace, base: Trace) -> list[str]:

@@ -56,3 +56,29 @@ def test_unchanged_runs_have_no_explanation_and_json_keeps_it():
 def test_end_summary_names_the_stack_fn_was_entered_on():
     assert "在 g0 栈上进入" in run("mcall").end.summary
     assert "在 g 栈上进入" in run(_patched("mcall", "no_r14")).end.summary  # never claims g0's
+
+
+def test_gogo_without_nil_check_says_g_is_nil_and_why_the_check_was_there():
+    text = "\n".join(run(_patched("gogo", "no_nil_check").replace(preset="nil_g")).whatif)
+    assert "R14（g）是 nil" in text and "make sure g != nil" in text
+    assert "前 2 步相同" in text
+
+
+def test_explainer_citations_say_what_the_messages_claim():
+    from pathlib import Path
+
+    import pytest
+
+    from gosched_book import explain as ex
+
+    root = Path("/usr/lib/go-1.19/src")
+    if not root.exists():
+        pytest.skip("Go 1.19 sources not installed (golang-1.19-src)")
+    claims = {ex.R14_IS_G: "Current goroutine", ex.STACK_CHECK_USES_R14: "ABIInternal",
+              ex.STACK_CHECK_READS_GUARD: "G.stackguard0", ex.NIL_CHECK: "make sure g != nil"}
+    for cite, words in claims.items():
+        path, _, lines = cite.strip("`").partition(":")
+        first, _, last = lines.partition("-")
+        f = root / path if "/" in path else root / "runtime" / path
+        text = f.read_text().splitlines()[int(first) - 1:int(last or first)]
+        assert any(words in line for line in text), cite
