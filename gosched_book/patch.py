@@ -34,14 +34,12 @@ class Patch:
     insert: bool = False  # True: a new line after `line`
 
     def __post_init__(self) -> None:
-        from .routines import FILES, WORLD_FILES, source
-
-        files = (*dict.fromkeys(FILES.values()), *WORLD_FILES)
+        files = _files()
         if not isinstance(self.file, str) or self.file not in files:
             raise ScenarioError(f"patch: no listing file {self.file!r}; files: {', '.join(files)}")
         if not isinstance(self.insert, bool):
             raise ScenarioError(f"patch: insert must be True or False, got {self.insert!r}")
-        n = len(source(self.file).splitlines())
+        n = _line_count(self.file)
         lo = 0 if self.insert else 1
         if not isinstance(self.line, int) or isinstance(self.line, bool) or not lo <= self.line <= n:
             raise ScenarioError(f"patch: line must be an integer in [{lo}, {n}] for {self.file}, "
@@ -71,6 +69,20 @@ class Patch:
         if self.deletes:
             return f"删去 {self.file} 第 {self.line} 行"
         return f"把 {self.file} 第 {self.line} 行改为 `{self.text}`"
+
+
+@lru_cache(maxsize=None)
+def _files() -> tuple[str, ...]:
+    from .routines import FILES, WORLD_FILES
+
+    return (*dict.fromkeys(FILES.values()), *WORLD_FILES)
+
+
+@lru_cache(maxsize=None)
+def _line_count(file: str) -> int:
+    from .routines import source
+
+    return len(source(file).splitlines())
 
 
 def parse_patch(spec: str) -> Patch:
