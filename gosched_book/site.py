@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -9,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from .views.static import merge_page
+from .views.static import SITE_ENV, merge_page
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -23,7 +24,8 @@ def build(clean: bool = False, root: Path = ROOT) -> Path:
     cmd = [str(jb), "build", str(root), "--config", str(root / "book.yml"),
            "--toc", str(root / "_toc.yml"), "--builder", "html"]
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True)
+    env = {**os.environ, SITE_ENV: "1"}  # steppers carry their what-if runs
+    proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, env=env)
     elapsed = time.perf_counter() - t0
     log = proc.stdout + proc.stderr
     (root / "_build").mkdir(exist_ok=True)

@@ -160,3 +160,21 @@ def test_patches_for_round_trips(edit):
 
 def test_patches_for_nothing_changed():
     assert patches_for("gogo.s", source("gogo.s")) == ()
+
+
+@pytest.mark.parametrize("field,value", [("current", "g9"), ("fn", "loops"), ("gobuf", "g2"),
+                                         ("gobuf_g_nil", 1), ("int3", "ignore"), ("rounds", 4)])
+def test_choice_outside_its_values_is_refused_with_a_message(field, value):
+    from gosched_book import ScenarioError
+
+    with pytest.raises(ScenarioError, match=field):
+        show("roundtrip" if field == "rounds" else "gogo" if field.startswith("gobuf") else "mcall",
+             **{field: value})
+
+
+def test_choice_set_from_code_outside_the_offered_values_is_shown_as_is():
+    s = show("systemstack", sched_ctxt=0x1234)  # the control offers 0 and 1
+    w = s.widgets["sched_ctxt"]
+    assert w.widget.value == 0x1234 and "不在选项中" in w.widget.options[-1][0]
+    s.widgets["rbx"].text.value = "0x1"
+    assert s.trace.params["sched_ctxt"] == 0x1234 and w.widget.value == 0x1234

@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import os
 import re
 from html import escape
 
@@ -178,12 +179,18 @@ def controls_html() -> str:
     )
 
 
-def stepper_html(scenarios: list[Scenario], all_presets: bool = True, what_if: bool = True) -> str:
+SITE_ENV = "GOSCHED_BOOK_SITE"  # set by site.build: the kernels run for the static site
+
+
+def stepper_html(scenarios: list[Scenario], all_presets: bool = True, what_if: bool | None = None) -> str:
     """The static stepper markup, with its own packed data (the site merges it per page).
 
-    With `what_if`, the first scenario's controls (static_controls.spec) and all their runs."""
+    With `what_if`, the first scenario's controls (static_controls.spec) and all their runs
+    (about 200 runs: by default only when the site is being built, not in a reader's Lab)."""
     if all_presets and len(scenarios) == 1:
         scenarios = scenarios_for(scenarios[0])
+    if what_if is None:
+        what_if = os.environ.get(SITE_ENV) == "1"
     extra, ctrl = [], None
     if what_if:
         from .static_controls import spec
