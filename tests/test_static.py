@@ -20,7 +20,7 @@ def keys_of(html):
 
 
 def test_stepper_offers_every_preset_of_its_routine_shown_one_first():
-    html = stepper_html([Scenario("systemstack", "bad")])
+    html = stepper_html([Scenario("systemstack", "bad")], what_if=True)
     keys = keys_of(html)
     assert keys[0] == "systemstack:bad"
     assert sorted(keys) == sorted(f"systemstack:{p}" for p in PRESETS["systemstack"])
@@ -72,7 +72,7 @@ def test_listings_cover_every_file_the_trace_touches():
 
 
 def test_page_merge_keeps_one_copy_of_each_scenario():
-    a, b = stepper_html([Scenario("mcall")]), stepper_html([Scenario("mcall", "on_g0")])
+    a, b = stepper_html([Scenario("mcall")], what_if=True), stepper_html([Scenario("mcall", "on_g0")], what_if=True)
     page = "<html><body><p>x</p>" + a + "<p>y</p>" + b + "</body></html>"
     merged = merge_page(page)
     assert merged.count("class='gsb-data'") == 0 and merged.count(f"id='{PAGE_DATA_ID}'") == 1

@@ -11,7 +11,7 @@ from gosched_book.views.static_controls import spec
 @pytest.mark.parametrize("routine,preset", [("systemstack", "normal"), ("gogo", "nil_g")])
 def test_every_control_value_is_a_run_the_page_carries(routine, preset):
     base = Scenario(routine, preset)
-    html = stepper_html([base])
+    html = stepper_html([base], what_if=True)
     data = merge([unpack(b) for b in DATA_SCRIPT.findall(html)])
     ctl = data["controls"][base.key]
     assert ctl["base"] == base.key
@@ -52,3 +52,16 @@ def test_slider_values_are_in_address_order_with_the_base_in_place():
     nums = [int(v[0], 16) for v in c["values"]]
     assert nums == sorted(nums)
     assert c["values"][c["base"]][1].startswith("本场景的值")
+
+
+def test_what_if_runs_are_made_only_for_the_site(monkeypatch):
+    from gosched_book.views.static import SITE_ENV
+
+    monkeypatch.delenv(SITE_ENV, raising=False)
+    plain = merge([unpack(b) for b in DATA_SCRIPT.findall(stepper_html([Scenario("gogo", "nil_g")]))])
+    from gosched_book import PRESETS
+
+    assert "controls" not in plain and len(plain["scenarios"]) == len(PRESETS["gogo"])
+    monkeypatch.setenv(SITE_ENV, "1")
+    site = merge([unpack(b) for b in DATA_SCRIPT.findall(stepper_html([Scenario("gogo", "nil_g")]))])
+    assert "gogo:nil_g" in site["controls"] and len(site["scenarios"]) > len(plain["scenarios"])
