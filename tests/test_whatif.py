@@ -240,3 +240,25 @@ def test_readme_patch_examples_name_the_lines_they_say():
     assert 'patch="systemstack.s:30="' in readme and 'Patch("gogo.s", 9, "")' in readme
     assert source("systemstack.s").splitlines()[29].split()[:3] == ["MOVQ", "DX,", "R14"]
     assert "make sure g != nil" in source("gogo.s").splitlines()[8]
+
+
+INSTR = st.sampled_from([
+    "RET", "NOP", "INT $3", "PUSHQ AX", "POPQ AX", "MOVQ $0, SP", "MOVQ AX, R14", "MOVQ $0, R14",
+    "JMP 0(PC)", "CALL AX", "JMP AX", "MOVQ 0(AX), AX", "MOVQ AX, 0(SP)", "LEAQ 8(SP), SP",
+    "MOVQ (g_sched+gobuf_sp)(R14), SP", "CMPQ AX, BX", "JEQ 2(PC)", "TEXT foo(SB), $0",
+    "MOVQ $runtime·badmcall(SB), AX", "BYTE $0x0f", "MOVQ", "label:", "XORQ", "",
+])
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.sampled_from(["mcall.s", "systemstack.s", "gogo.s", "gogo_body.s", "world.s"]),
+       st.integers(0, 70), INSTR, st.booleans())
+def test_random_patches_give_a_trace_or_one_of_our_errors(file, line, text, insert):
+    n = len(source(file).splitlines())
+    routine = {"mcall.s": "mcall", "systemstack.s": "systemstack", "world.s": "mcall"}.get(file, "gogo")
+    try:
+        t = run(routine, patch=[Patch(file, min(line, n) if insert else max(1, min(line, n)), text, insert)])
+    except (AsmError, ScenarioError) as e:
+        assert str(e)
+        return
+    assert t.end.kind in ENDS and t.end.summary and t.whatif
