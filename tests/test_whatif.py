@@ -262,3 +262,10 @@ def test_random_patches_give_a_trace_or_one_of_our_errors(file, line, text, inse
         assert str(e)
         return
     assert t.end.kind in ENDS and t.end.summary and t.whatif
+
+
+def test_title_note_describes_patches_in_words():
+    from gosched_book.views.html import changed_note
+
+    note = changed_note(scenario("systemstack", r14="g0", patch="systemstack.s:30=").overrides())
+    assert note == "（已修改：r14 = g0，删去 systemstack.s 第 30 行）"

@@ -19,8 +19,12 @@ def changed_note(overrides: dict | None) -> str:
     """`（已修改：entry_sp = 0x…）` for a scenario's explicit fields, or '' (plain text)."""
     if not overrides:
         return ""
-    items = "，".join(f"{k} = {v:#x}" if isinstance(v, int) and not isinstance(v, bool) else f"{k} = {v}"
-                     for k, v in overrides.items())
+    def one(k, v) -> str:
+        if k == "patch":  # a tuple of Patch
+            return "；".join(p.describe() for p in v)
+        return f"{k} = {v:#x}" if isinstance(v, int) and not isinstance(v, bool) else f"{k} = {v}"
+
+    items = "，".join(one(k, v) for k, v in overrides.items())
     return f"（已修改：{items}）"
 
 
