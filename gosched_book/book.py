@@ -7,7 +7,7 @@ from . import api
 from .asm.parse import parse
 from .document import listing as raw_listing
 from .errors import AsmError
-from .golden import pairs
+from .golden import go118_lines, go119_lines, pairs
 from .layout import go_asm_symbols
 from .routines import FILES
 from .views.html import CSS
@@ -80,7 +80,18 @@ def listing(routine: str):
     body = "".join(
         f"<tr><td class='ln'>{r.line}</td><td>{escape(r.text)}</td><td class='in'>{escape(r.intel or r.note)}</td>"
         f"<td class='by'>{escape(r.bytes)}</td></tr>" for r in rows(FILES[routine]))
-    return _html(f"<div class='gsb-listing' style='max-height:none'><table>{body}</table></div>")
+    return _html(f"<div class='gsb-listing-source'>{escape(listing_source(routine))}</div>"
+                 f"<div class='gsb-listing' style='max-height:none'><table>{body}</table></div>")
+
+
+def listing_source(routine: str) -> str:
+    """Where a listing comes from in Go's source, from the golden data's line ranges."""
+    a, b = go119_lines(routine)
+    text = f"出处：asm_amd64.s:{a}-{b}（Go 1.19.8）"
+    old = go118_lines(routine)
+    if old:
+        text += f"；Go 1.18 中这些指令在第 {old[0]}-{old[1]} 行"
+    return text
 
 
 def steps(routine="mcall", preset=None, **params):

@@ -59,3 +59,24 @@ def test_the_go_text_really_uses_what_we_accept():
     joined = "".join(texts)
     assert "/*" in joined and "get_tls(CX)" in joined and "g(CX)" in joined
     assert '#include "go_tls.h"' in texts[0] and "NOSPLIT" in joined
+
+
+@pytest.mark.parametrize("routine", list(FILES))
+def test_golden_go119_line_ranges_are_the_sources(routine):
+    from gosched_book.golden import go119_lines, source_range
+    from gosched_book.book import listing_source
+
+    text = ASM.read_text(encoding="utf-8")
+    first, last = go119_lines(routine)
+    assert (first, last) == source_range(text, routine)
+    lines = text.split("\n")
+    assert any(x.startswith("TEXT") and routine in x for x in lines[first - 1:last])
+    assert lines[last - 1].strip() and not lines[last - 1].lstrip().startswith("//")
+    assert f"asm_amd64.s:{first}-{last}" in listing_source(routine)
+
+
+def test_listing_headers_carry_no_line_numbers():
+    from gosched_book.routines import source
+
+    for f in FILES.values():
+        assert not re.search(r"\d{3}", source(f).split("\n")[0]), f

@@ -1,4 +1,4 @@
-// asm_amd64.s (Go 1.18, lines 1033-1036)
+// asm_amd64.s (instructions identical in Go 1.18 and Go 1.19.8)
 
 TEXT runtime·abort(SB),NOSPLIT,$0-0
     INT     $3                  // 触发 SIGTRAP

@@ -1,4 +1,4 @@
-// asm_amd64.s (Go 1.18, lines 372-380)
+// asm_amd64.s (instructions identical in Go 1.18 and Go 1.19.8)
 
 // func gogo(buf *gobuf)
 // restore state from Gobuf; longjmp

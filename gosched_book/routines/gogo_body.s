@@ -1,4 +1,4 @@
-// asm_amd64.s (Go 1.18, lines 382-395)
+// asm_amd64.s (instructions identical in Go 1.18 and Go 1.19.8)
 
 TEXT gogo<>(SB), NOSPLIT, $0
     get_tls(CX)

@@ -1,4 +1,4 @@
-// asm_amd64.s (Go 1.18, lines 746-760)
+// asm_amd64.s (instructions identical in Go 1.18 and Go 1.19.8)
 
 // Save state of caller into g->sched,
 // but using fake PC from systemstack_switch.

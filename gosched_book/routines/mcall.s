@@ -1,4 +1,4 @@
-// asm_amd64.s (Go 1.18, lines 401-428)
+// asm_amd64.s (instructions identical in Go 1.18 and Go 1.19.8)
 
 // func mcall(fn func(*g))
 // Switch to m->g0's stack, call fn(g).

@@ -1,4 +1,4 @@
-// asm_amd64.s (Go 1.19.8, lines 523-572; the same text as Go 1.18)
+// asm_amd64.s (Go 1.19.8; the same text as Go 1.18)
 // 本书注：原文没有讲 morestack；这里的中文注释都是本书自己加的，英文注释是 Go 源码原有的。
 
 // Called during function prolog when more stack is needed.

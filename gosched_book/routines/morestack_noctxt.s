@@ -1,4 +1,4 @@
-// asm_amd64.s (Go 1.19.8, lines 574-577; the same text as Go 1.18)
+// asm_amd64.s (Go 1.19.8; the same text as Go 1.18)
 // 本书注：原文没有讲 morestack_noctxt；中文注释是本书自己加的。
 
 // morestack but not preserving ctxt.

@@ -1,4 +1,4 @@
-// asm_amd64.s (Go 1.18, lines 430-436)
+// asm_amd64.s (instructions identical in Go 1.18 and Go 1.19.8)
 
 // systemstack_switch is a dummy routine that systemstack leaves at the bottom
 // of the G stack. We need to distinguish the routine that
