@@ -107,13 +107,14 @@ def mcall_on_g0() -> Exercise:
     before = _mem(t, 0, "g0.sched.pc")
     return Exercise(
         "mcall_on_g0",
-        "在 g0 上调用 mcall 时，比较之前那几条指令把调用者的返回地址存进了谁的 gobuf？为什么这比报错本身更糟？",
+        "在 g0 上调用 mcall 时，比较之前那几条指令把调用者的返回地址存进了谁的 gobuf？这违反了什么约定？",
         f"存进了 <b>g0.sched</b>：g0.sched.pc 从 {_name(t, before)} 变成了 {_name(t, pc)}。"
         "mcall 先保存、后检查，所以 R14 是 g0 时，前几条指令写的就是 g0 自己的 sched。"
         "g0.sched 是特殊的：mstart1 把它设成 mstart0 里 <code>CALL mstart1</code> 的返回点，"
         "<code>save</code> 的注释说它必须一直描述“退出线程”的那个现场，并用一个检查防止 save 意外写到 g0 上。"
-        "这里 badmcall 随即抛出 fatal error，进程反正要结束；但 g0.sched 已经不再指向 mstart0。",
-        ("asm_amd64.s:428-439", "proc.go:1405-1413", "proc.go:3554-3560"),
+        "这里 mcall 改写了它，g0.sched.pc 不再指向 mstart0，违反了这个约定。在这里这并不要紧：紧接着 badmcall 就抛出 fatal error，"
+        "进程随之结束，没有人再用到 g0.sched。",
+        ("asm_amd64.s:428-439", "proc.go:1405-1410", "proc.go:3554-3560", "proc.go:467-468"),
         (_key("mcall", "on_g0"), k),
     )
 
@@ -177,8 +178,7 @@ def ss_ctxt_assert() -> Exercise:
         "注释说 “See func save”。<code>save</code> 里写着：这里需要保证 ctxt 为 0，但不能有写屏障；"
         "而它本来就应该是 0，所以只断言。ctxt 是 gobuf 里唯一的指针字段（<code>unsafe.Pointer</code>），"
         "从 Go 代码写它需要写屏障，而这段代码不能有写屏障。它“本来就是 0”，是因为 gogo 恢复 goroutine 时已经把它清零；"
-        "goroutine 运行期间没有人再写它。断言失败说明这个约定被打破了，继续运行只会更糟。"
-        "（本书早先的说法“覆盖 pc 会丢掉 ctxt”是编的，源码里没有这个理由。）",
+        "goroutine 运行期间没有人再写它。断言失败说明这个约定被打破了，继续运行只会更糟。",
         ("asm_amd64.s:778-782", "proc.go:3567-3572", "runtime2.go:319-332", "asm_amd64.s:415"),
         (_key("systemstack", "ctxt_abort"), k),
     )
@@ -194,7 +194,7 @@ def ss_no_r14() -> Exercise:
     return Exercise(
         "ss_no_r14",
         "如果 systemstack 漏掉 MOVQ DX, R14（TLS 改了，R14 没改），会坏在哪里？",
-        f"删掉这一行再跑：fn 把 R14 存成局部变量时，存下的是 {_name(bad, seen)}，不是原来的 {_name(t, good)}；"
+        f"删掉这一行再跑：fn 把 R14 存成局部变量时，存下的是 {_name(bad, seen)}，不是正常运行时的 {_name(t, good)}；"
         f"而 TLS 里的 g 已是 {_name(bad, tls)}。机器本身照样跑完（{escape(bad.end.summary)}），错在约定："
         "fn 是一个 Go 的 func value，按 ABIInternal 被调用，R14 必须是当前 goroutine。fn 里的 <code>getg()</code> "
         "读的就是 R14（ABIInternal 里编译器不再从 TLS 取 g），于是它以为自己还在用户 g 上，可 SP 已在 g0 的栈上。比如它的栈检查序言 "
@@ -274,7 +274,7 @@ def gogo_nilcheck() -> Exercise:
         "MOVQ 0(DX), CX 执行完后，CX 是什么？这个值之后从没被用过，为什么不把这条指令删掉？",
         f"CX = {_name(t, cx)}，g 的第一个字 g.stack.lo。读出的值没人用，这条指令要的是“读”这个动作：注释写着 "
         "<i>make sure g != nil</i>。gobuf.g 为 nil 时，故障发生在这里，此时 TLS、R14、SP 都还没动，"
-        f"现场是干净的。在 nil_g 场景里：{escape(bad.end.summary)}。"
+        f"现场是干净的（这是本书对好处的理解，源码注释只说 make sure g != nil）。在 nil_g 场景里：{escape(bad.end.summary)}。"
         "如果删掉它，第一次用到 g 的是 <code>MOVQ DX, g(CX)</code>——它不会出错，只会把 nil 写进 TLS；"
         "接着 R14 = nil、SP 换掉，到下一次有人读 g 时才崩，那时已经不知道是谁传了空的 gobuf.g。",
         ("asm_amd64.s:400-403", "asm_amd64.s:406-409"),
@@ -311,10 +311,10 @@ def gogo_recover_ax() -> Exercise:
         "recover 之后的 gogo 里，AX 得到的是多少？gobuf.ret 随后又为什么要清零？",
         f"AX = {_hex(ax)}。recovery 把 gp.sched 改成“deferproc 再返回一次”的样子，并设 ret = 1；"
         "gogo 把 ret 装进 AX，也就是 deferproc 的返回值，调用点看到 1 就跳到函数的返回路径。"
-        f"装完之后 gogo 把 ret 清零（这里变成 {_hex(after)}）：mcall 和 morestack 都不写 ret，"
-        "如果留着 1，下一次 gogo 恢复这个 goroutine 时，AX 又会是 1。gosave_systemstack_switch 和 save "
-        "也都把 ret 写成 0，可见 ret 非 0 只应出现在 recovery 设置它之后的那一次 gogo。",
-        ("panic.go:1096-1103", "asm_amd64.s:410", "asm_amd64.s:414", "asm_amd64.s:776", "proc.go:3566"),
+        f"装完之后 gogo 把 ret 清零（这里变成 {_hex(after)}）。源码没有说明清零 ret 的理由；"
+        "能看到的是：mcall 和 morestack 都不写 ret，如果留着 1，下一次 gogo 恢复这个 goroutine 时，AX 又会是 1。gosave_systemstack_switch 和 save "
+        "也都把 ret 写成 0，可见 ret 非 0 只应出现在 recovery 设置它之后的那一次 gogo（本书的推断）。",
+        ("panic.go:1096-1103", "asm_amd64.s:410", "asm_amd64.s:414", "asm_amd64.s:428-432", "asm_amd64.s:559-564", "asm_amd64.s:776", "proc.go:3566"),
         (_key("gogo", "recover"), k),
     )
 
@@ -453,9 +453,11 @@ def rt_real_park() -> Exercise:
         "_Gwaiting，调用 dropg() 解除 M 与 g 的关联，然后调用 schedule() 去运行别的 goroutine。"
         "之后某个事件调用 ready(gp)，把 g 改回 _Grunnable 放进运行队列；某个 M 上的 schedule 选中它，"
         "execute 设好 m.curg 后调用 gogo(&amp;gp.sched)——这个 M 不一定是原来那个。"
-        "只有 goschedguarded_m 这类路径在不能抢占时才直接 gogo 回去。若 park_m 直接 gogo 回去，"
+        "park_m 也有直接接回的时候：waitunlockf 返回 false 时，它把 g 改回 _Grunnable，立刻 execute(gp) 接回同一个 g；"
+        "goschedguarded_m 在不能抢占时直接 gogo 回去。若 park_m 总是直接回去，"
         "gopark 就失去了意义：goroutine 没有真正等待，它等的事件也就无从唤醒它。第 6 章的 schedule:switch 场景演示了真实的路径。",
-        ("proc.go:3348-3349", "proc.go:3363", "proc.go:843-860", "proc.go:2529-2554", "proc.go:3390-3393"),
+        ("proc.go:3348-3349", "proc.go:3351-3361", "proc.go:3363", "proc.go:843-860", "proc.go:2529-2554",
+         "proc.go:3390-3393"),
         ("roundtrip:normal", k),
     )
 
