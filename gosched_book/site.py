@@ -24,7 +24,7 @@ def build(clean: bool = False, root: Path = ROOT) -> Path:
     cmd = [str(jb), "build", str(root), "--config", str(root / "book.yml"),
            "--toc", str(root / "_toc.yml"), "--builder", "html"]
     t0 = time.perf_counter()
-    env = {**os.environ, SITE_ENV: "1"}  # steppers carry their what-if runs
+    env = {SITE_ENV: "1", **os.environ}  # steppers carry their what-if runs (GOSCHED_BOOK_SITE=0: not)
     proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, env=env)
     elapsed = time.perf_counter() - t0
     log = proc.stdout + proc.stderr

@@ -67,6 +67,7 @@ class _Pools:
         self.pictures: list = []
         self._panel: dict[str, int] = {}
         self._picture: dict[tuple, int] = {}
+        self._seen: dict[int, tuple] = {}  # id(Panel) -> (Panel, index); the Panel kept alive
 
     def panel(self, p: list) -> int:
         k = json.dumps(p, ensure_ascii=False, separators=(",", ":"))
@@ -74,6 +75,13 @@ class _Pools:
             self._panel[k] = len(self.panels)
             self.panels.append(p)
         return self._panel[k]
+
+    def panel_of(self, p) -> int:
+        """pool index of a picture.Panel; the same object (memoized by picture.panel) is not re-encoded."""
+        hit = self._seen.get(id(p))
+        if hit is None:
+            hit = self._seen[id(p)] = (p, self.panel(picture.panel_json(p)))
+        return hit[1]
 
     def picture(self, panels: list[int]) -> int:
         k = tuple(panels)
@@ -97,7 +105,7 @@ def payload(scenarios: list[Scenario]) -> dict:
         pics, alts = [], []
         for k in range(len(t.steps) + 1):
             pic = picture.build(state(t, k))
-            pics.append(pools.picture([pools.panel(picture.panel_json(p)) for p in pic.panels]))
+            pics.append(pools.picture([pools.panel_of(p) for p in pic.panels]))
             alts.append(pic.alt)
         used = {s.file for s in t.steps if s.file}
         own = {}
