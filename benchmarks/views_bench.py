@@ -6,7 +6,7 @@ import time
 
 
 def _median_ms(samples):
-    return statistics.median(samples) * 1000
+    return statistics.median(samples) * 1000 if samples else float("nan")
 
 
 def bench_views() -> None:
