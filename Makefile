@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup lab test test-fast book bench browser gosrc clean
+.PHONY: setup lab test test-fast book bench browser fonts gosrc clean
 
 setup: $(STAMP)
 
@@ -14,17 +14,21 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[test,book]'
 	touch $(STAMP)
 
-lab: setup
+lab: setup fonts
 	$(BIN)/python scripts/lab.py
 
-browser:
+fonts:
+	@sh scripts/ensure-cjk-font.sh
+
+browser: fonts
 	@sh scripts/ensure-chromium.sh
+	@sh scripts/fetch-axe.sh
 
 gosrc:
 	@sh scripts/ensure-go-src.sh
 
 test: setup browser gosrc
-	$(BIN)/ruff check gosched_book tests benchmarks
+	$(BIN)/ruff check gosched_book tests benchmarks scripts
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 
 test-fast: setup

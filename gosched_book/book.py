@@ -80,8 +80,10 @@ def listing(routine: str):
     body = "".join(
         f"<tr><td class='ln'>{r.line}</td><td>{escape(r.text)}</td><td class='in'>{escape(r.intel or r.note)}</td>"
         f"<td class='by'>{escape(r.bytes)}</td></tr>" for r in rows(FILES[routine]))
+    label = escape(f"{FILES[routine]} 源码清单（可用方向键左右滚动）", quote=True)
     return _html(f"<div class='gsb-listing-source'>{escape(listing_source(routine))}</div>"
-                 f"<div class='gsb-listing' style='max-height:none'><table>{body}</table></div>")
+                 f"<div class='gsb-listing' style='max-height:none' tabindex='0' role='region' "
+                 f"aria-label='{label}'><table>{body}</table></div>")
 
 
 def listing_source(routine: str) -> str:

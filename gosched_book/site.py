@@ -10,6 +10,9 @@ import sys
 import time
 from pathlib import Path
 
+import yaml
+
+from . import site_pages
 from .views.static import SITE_ENV, merge_page
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,6 +47,9 @@ def build(clean: bool = False, root: Path = ROOT) -> Path:
             if f.is_file():
                 shutil.copyfile(f, out / "_static" / f.name)
     saved = prune(out)
+    config = yaml.safe_load((root / "book.yml").read_text(encoding="utf-8"))
+    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
+    site_pages.index_page(out, f"{toc['root']}.html", config.get("title", ""))
     print(f"built {out} in {elapsed:.1f} s; pruned {saved / 1e6:.1f} MB; site is {size(out) / 1e6:.1f} MB")
     return out
 
@@ -64,13 +70,28 @@ def prune(out: Path) -> int:
             if d.is_dir() and d.name not in ("zh_CN",):
                 saved += size(d)
                 shutil.rmtree(d)
-    for page in out.glob("**/*.html"):
+    pages = list(out.glob("**/*.html"))
+    fa = out / "_static" / "scripts" / "fontawesome.js"
+    icons = {}
+    if fa.exists():  # 1.5 MB of script for a dozen icons: inline those as SVG instead
+        names = set().union(*(site_pages.icon_names(p.read_text(encoding="utf-8")) for p in pages))
+        icons = site_pages.solid_icons(fa.read_text(encoding="utf-8"), names)
+        if icons.keys() != names:
+            raise SystemExit(f"Font Awesome icons not found in fontawesome.js: {sorted(names - icons.keys())}")
+    for page in pages:
         text = page.read_text(encoding="utf-8")
         # The live widgets' state is useless without a kernel; the static stepper replaces it.
         slim = merge_page(WIDGET_STATE.sub("", text))
+        slim = site_pages.defer_scripts(site_pages.chinese_labels(site_pages.inline_icons(slim, icons)))
         if slim != text:
             saved += len(text.encode()) - len(slim.encode())
             page.write_text(slim, encoding="utf-8")
+    tools = out / "_static" / "searchtools.js"
+    if tools.exists():
+        tools.write_text(site_pages.prose_snippets(tools.read_text(encoding="utf-8")), encoding="utf-8")
+    for f in out.glob("_static/scripts/fontawesome.js*"):
+        saved += f.stat().st_size
+        f.unlink()
     return saved
 
 

@@ -295,3 +295,201 @@ def test_what_if_controls_change_the_run_restore_and_link(site, browser, tmp_pat
     assert snapshot(st2) | {"regs": _regs(st2)} == state
     assert st2.locator("select[data-ctl=rsp]").evaluate("s => s.options[s.selectedIndex].text") == "stale"
     assert errors == [] and errors2 == []
+
+
+# --- every chapter, phone and desktop, light and dark ------------------------------------------
+
+AXE = Path(__file__).parents[1] / ".cache" / "axe-core" / "axe.min.js"
+SHOTS = Path(__file__).parents[1] / "_build" / "screenshots"
+# axe findings in markup the theme owns and we cannot change (rule id -> selector fragments):
+THEME_OWNED = {"region": ("sidebar-primary-item", "bd-sidebar", "navbar")}
+MIN_PICTURE_PX = 11
+
+
+@pytest.fixture(scope="session")
+def axe_js():
+    if not AXE.exists():
+        import subprocess
+
+        subprocess.run(["sh", str(Path(__file__).parents[1] / "scripts" / "fetch-axe.sh")], check=True)
+    return AXE.read_text(encoding="utf-8")
+
+
+def themed_page(browser, url, width, theme):
+    ctx = browser.new_context(viewport={"width": width, "height": 844 if width < 600 else 800},
+                              color_scheme=theme)
+    page = ctx.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(url)
+    page.wait_for_selector("html[data-gsb-ready]", timeout=30000)
+    return ctx, page, errors
+
+
+PICTURE_SIZES = """() => [...document.querySelectorAll('.gsb-picture text')].map(t => {
+  const svg = t.ownerSVGElement, box = svg.getBoundingClientRect();
+  return parseFloat(getComputedStyle(t).fontSize) * box.width / svg.width.baseVal.value; })"""
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+@pytest.mark.parametrize("width", [390, 1280])
+@pytest.mark.parametrize("chapter", chapters())
+def test_chapter_reads_at_every_width_and_theme(site, browser, axe_js, chapter, width, theme):
+    url = (site / f"{chapter}.html").as_uri()
+    ctx, page, errors = themed_page(browser, url, width, theme)
+    try:
+        assert page.evaluate("document.documentElement.dataset.theme") == theme
+        assert errors == []  # e.g. no "Got invalid theme mode"
+        sw, cw = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        assert sw <= cw, f"{chapter} scrolls sideways at {width}px: {sw} > {cw}"
+        sizes = page.evaluate(PICTURE_SIZES)
+        if page.locator("[data-gsb]").count():
+            assert sizes and min(sizes) >= MIN_PICTURE_PX, min(sizes or [0])
+        page.add_script_tag(content=axe_js)
+        found = page.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']}))
+            .violations.map(v => [v.id, v.nodes.map(n => n.target.join(' ') + ' ' + n.html.slice(0, 80))])""")
+        ours = [(rule, [n for n in nodes if not any(s in n for s in THEME_OWNED.get(rule, ()))])
+                for rule, nodes in found]
+        assert [(rule, nodes) for rule, nodes in ours if nodes] == []
+        first = page.locator("[data-gsb]").first
+        if first.count():
+            first.scroll_into_view_if_needed()
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{Path(chapter).name}-{width}-{theme}.png"))
+    finally:
+        ctx.close()
+
+
+def test_step_links_open_the_stepper_they_name(site, browser):
+    base = (site / "notebooks" / "02-mcall.html").as_uri()
+    ctx, page, errors = themed_page(browser, base + "#gsb-mcall-normal/mcall:fn_returns:3", 1280, "light")
+    top = page.locator("#gsb-mcall-normal")
+    assert top.locator(".gsb-select").input_value() == "mcall:fn_returns"
+    assert top.locator(".gsb-status").inner_text().startswith("第 3 /")
+    top.locator(".gsb-next").click()
+    assert page.evaluate("location.hash") == "#gsb-mcall-normal/mcall:fn_returns:4"
+    # An in-page link to another stepper's own scenario opens that stepper.
+    page.evaluate("location.hash = '#mcall:on_g0:2'")
+    page.wait_for_function("document.querySelector('#gsb-mcall-on_g0 .gsb-status').textContent.startsWith('第 2 /')")
+    assert top.locator(".gsb-select").input_value() == "mcall:fn_returns"
+    assert errors == []
+    ctx.close()
+
+
+@pytest.mark.parametrize("fragment", ["#" + ":" * 100000, "#%E0%A4%A", "#mcall:on_g0:99999999",
+                                      "#nosuch/mcall:on_g0:x", "#" + "a:" * 3000 + "1"])
+def test_bad_fragments_never_throw_and_the_page_is_ready(site, browser, fragment):
+    import time
+
+    t0 = time.perf_counter()
+    ctx, page, errors = themed_page(browser, (site / "notebooks" / "02-mcall.html").as_uri() + fragment,
+                                    1280, "light")
+    assert time.perf_counter() - t0 < 10
+    assert errors == []
+    assert page.locator("[data-gsb] .gsb-status").first.inner_text().startswith("第 ")
+    assert page.evaluate("GoschedStepper.parseFragment(location.hash)") is None or "99999999" in fragment
+    ctx.close()
+
+
+def test_listing_scrolls_with_arrow_keys_and_play_stops_on_prev(site, browser):
+    ctx, page, errors = themed_page(browser, (site / "notebooks" / "02-mcall.html").as_uri(), 390, "light")
+    st = page.locator("[data-gsb]").first
+    box = st.locator(".gsb-listing")
+    box.focus()
+    before = st.locator(".gsb-status").inner_text()
+    x0 = box.evaluate("e => e.scrollLeft")
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")
+    assert box.evaluate("e => e.scrollLeft") > x0  # scrolled, did not step
+    assert st.locator(".gsb-status").inner_text() == before
+    family = box.evaluate("e => getComputedStyle(e.querySelector('td:nth-child(3)')).fontFamily")
+    assert "Mono" in family and "WenQuanYi" in family
+    st.locator(".gsb-play").click()
+    page.wait_for_function("document.querySelector('[data-gsb] .gsb-status').textContent.startsWith('第 2 /')")
+    st.locator(".gsb-prev").click()
+    k = st.locator(".gsb-status").inner_text()
+    page.wait_for_timeout(1600)
+    assert st.locator(".gsb-status").inner_text() == k and st.locator(".gsb-play").get_attribute("aria-label") == "播放"
+    # the executed row is marked by a sign, not only by colour
+    st.locator(".gsb-next").click()
+    assert st.locator(".gsb-listing tr.done td.mk").inner_text() == "✔"
+    assert errors == []
+    ctx.close()
+
+
+# --- the two renderers agree, and SP is drawn at every step of every preset ---------------------
+
+SVG_ITEMS = """el => [...el.querySelectorAll('svg')].map(svg => [...svg.children].map(c =>
+  [c.tagName, Object.fromEntries([...c.attributes].map(a => [a.name, a.value])), c.textContent]))"""
+
+
+def python_items(svg_text):
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(f"<div>{svg_text}</div>")
+    ns = "{http://www.w3.org/2000/svg}"
+    return [[[c.tag.replace(ns, ""), dict(c.attrib), c.text or ""] for c in svg]
+            for svg in root.iter(ns + "svg")]
+
+
+def normal(items):
+    def num(v):
+        try:
+            return round(float(v), 1)
+        except ValueError:
+            return v
+    return [[[tag, {k: num(v) if k != "points" else [num(p) for p in v.replace(",", " ").split()]
+                    for k, v in attrs.items()}, text] for tag, attrs, text in svg] for svg in items]
+
+
+def test_browser_svg_matches_the_python_model_at_every_step_of_every_preset(browser, tmp_path):
+    from gosched_book import PRESETS, run
+    from gosched_book.scenario import Scenario
+    from gosched_book.views import picture
+    from gosched_book.views.model import state
+    from gosched_book.views.static import merge_page, stepper_html
+
+    static = Path(picture.__file__).with_name("static")
+    body = "".join(stepper_html([Scenario(r, p)], all_presets=False) for r in PRESETS for p in PRESETS[r])
+    page_html = merge_page(f"<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'><title>t</title>"
+                           f"<link rel='stylesheet' href='stepper.css'><script src='stepper.js'></script></head>"
+                           f"<body>{body}</body></html>")
+    (tmp_path / "t.html").write_text(page_html, encoding="utf-8")
+    for f in ("stepper.js", "stepper.css"):
+        shutil.copy(static / f, tmp_path / f)
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto((tmp_path / "t.html").as_uri())
+    page.wait_for_selector("html[data-gsb-ready]", timeout=30000)
+    roots = page.locator("[data-gsb]")
+    checked = 0
+    for i, (r, p) in enumerate((r, p) for r in PRESETS for p in PRESETS[r]):
+        t = run(r, p)
+        st = roots.nth(i)
+        for k in range(len(t.steps) + 1):
+            page.evaluate("([i, k]) => GoschedStepper.all[i].go(k, true)", [i, k])
+            pic = st.locator(".gsb-picture")
+            want = picture.build(state(t, k))
+            assert pic.get_attribute("aria-label") == want.alt
+            got = pic.evaluate(SVG_ITEMS)
+            assert normal(got) == normal(python_items(picture.svg(want))), (r, p, k)
+            assert pic.locator("polygon.gp-sp").count() == 1 and pic.locator("text.gp-sp").count() == 1, (r, p, k)
+            checked += 1
+    assert checked > 300 and errors == []
+    page.close()
+
+
+def test_cjk_font_renders_without_tofu(browser):
+    """The browser draws the pictures' Chinese glyphs with a real CJK face: tofu boxes all look alike."""
+    page = browser.new_page()
+    page.set_content("<canvas id=c width=40 height=40></canvas>")
+    family = "'DejaVu Sans Mono', 'WenQuanYi Micro Hei Mono', 'WenQuanYi Micro Hei', monospace"
+    shapes = page.evaluate("""(family) => ['返', '回', '栈', '槽'].map(ch => {
+        const c = document.getElementById('c').getContext('2d');
+        c.clearRect(0, 0, 40, 40); c.font = '28px ' + family; c.fillText(ch, 4, 32);
+        return Array.from(c.getImageData(0, 0, 40, 40).data.filter((v, i) => i % 4 === 3)).join(','); })""", family)
+    assert len(set(shapes)) == 4 and all(s.count("255") > 20 for s in shapes)
+    assert page.evaluate("document.fonts.check(\"12px 'WenQuanYi Micro Hei'\", '返回地址')")
+    page.close()

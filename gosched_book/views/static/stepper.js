@@ -144,6 +144,11 @@
       e.preventDefault();
     });
     this.keys0 = this.keys[0];  // its own scenario, the one its fragment needs no id for
+    var nth = all.filter(function (s) { return s.keys0 === self.keys0; }).length;
+    var name = this.keys0 + (nth ? " #" + (nth + 1) : "");  // landmarks need distinct names
+    root.setAttribute("aria-label", "指令单步器 " + name + "（焦点在单步器上时，← → 键单步）");
+    this.q(".gsb-listing").setAttribute("aria-label", "源码清单 " + name + "（可用方向键滚动）");
+    this.q(".gsb-regs-box").setAttribute("aria-label", "寄存器表 " + name);
     this.load(this.keys[0], 0, true);
     initHooks.forEach(function (fn) { fn(self); });
   }
@@ -427,9 +432,24 @@
   };
   window.gsbSteppers = all;
 
+  // Whatever scrolls sideways inside the article (wide tables, listings) must be reachable by keyboard.
+  function focusableScrollers() {
+    var n = 0;
+    document.querySelectorAll(".bd-article table, .bd-article .gsb-listing, .bd-article .mono, .bd-article .gsb-regs-box")
+      .forEach(function (e) {
+        if (e.hasAttribute("tabindex") || e.scrollWidth <= e.clientWidth + 1) return;
+        var cs = getComputedStyle(e);
+        if (!/auto|scroll/.test(cs.overflowX + cs.overflowY)) return;
+        e.setAttribute("tabindex", "0");
+        if (!e.getAttribute("role")) e.setAttribute("role", "region");
+        if (!e.getAttribute("aria-label")) e.setAttribute("aria-label", "可左右滚动的内容 " + (++n));
+      });
+  }
+
   api.ready = new Promise(function (resolve) {
     function finish() {
       start();
+      try { focusableScrollers(); } catch (e) { /* never block the steppers */ }
       Promise.all(pending).then(function () {
         try { fromHash(); } catch (e) { /* a bad link never stops the page */ }
         document.documentElement.setAttribute("data-gsb-ready", "1");
