@@ -98,8 +98,9 @@ def test_live_stepper_in_jupyterlab(lab, tmp_path):
         assert changed == ["rbx"]
         page.locator(".widget-dropdown select").first.select_option(label=next(
             o for o in page.locator(".widget-dropdown select").first.locator("option").all_inner_texts() if "on_g0" in o))
+        # a new preset rebuilds its ~40 what-if controls (controls.py probes what the routine reads)
         page.wait_for_function("document.querySelector('.gsb-status').textContent.includes('第 0 /')",
-                               timeout=10000)
+                               timeout=30000)
         page.locator("button:has-text('末步')").first.click()
         page.wait_for_function("document.querySelector('.gsb-end').textContent.includes('badmcall')",
                                timeout=10000)
