@@ -1,4 +1,4 @@
-"""Benchmarks; prints medians. `make bench`, or `python benchmarks/run.py [core|whatif|views|all|site]`."""
+"""Benchmarks; prints medians. `make bench`, or `python benchmarks/run.py [core|whatif|views|all|site|pages]`."""
 from __future__ import annotations
 
 import statistics
@@ -81,6 +81,10 @@ if __name__ == "__main__":
     which = sys.argv[1] if len(sys.argv) > 1 else "all"
     if which == "site":  # slow (a full book build); not part of "all"
         bench_site()
+    if which == "pages":  # page weights and the throttled first picture (needs chromium)
+        sys.path.insert(0, str(Path(__file__).parent))
+        from pages_bench import bench_pages
+        bench_pages()
     if which in ("core", "all"):
         bench_core()
     if which in ("whatif", "all"):

@@ -1,0 +1,95 @@
+"""Chapter pages: compressed transfer per page, and the first stack picture under a slow network.
+
+`python benchmarks/pages_bench.py` (builds the site if _build/html is missing). Each page is served
+gzip-compressed over local HTTP; Chromium (CDP) throttles to 1.6 Mbps down, 750 kbps up, 150 ms
+latency and 4x CPU, and we time navigation start -> the first .gsb-picture svg in the DOM.
+"""
+from __future__ import annotations
+
+import functools
+import gzip
+import http.server
+import re
+import statistics
+import sys
+import threading
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = re.compile(rb"<script type='application/octet-stream' id='gsb-page-data'>[^<]*</script>")
+
+
+class Gzip(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *a):
+        pass
+
+    def send_head(self):
+        path = Path(self.translate_path(self.path))
+        if not path.is_file():
+            return super().send_head()
+        body = gzip.compress(path.read_bytes(), 6)
+        self.send_response(200)
+        self.send_header("Content-Type", self.guess_type(str(path)))
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        import io
+        return io.BytesIO(body)
+
+
+def bench_pages(runs: int = 3) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    site = ROOT / "_build" / "html"
+    if not site.exists():
+        from gosched_book.site import build
+        site = build()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Gzip, directory=str(site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    pages = sorted((site / "notebooks").glob("*.html"))
+    out = {}
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
+        for page_path in pages:
+            html = page_path.read_bytes()
+            data = b"".join(DATA.findall(html))
+            sizes, times = [], []
+            for _ in range(runs):
+                ctx = b.new_context(viewport={"width": 390, "height": 844})
+                page = ctx.new_page()
+                got = {}
+
+                def on_response(r, got=got):
+                    try:
+                        got[r.url] = len(gzip.compress(r.body(), 6))
+                    except Exception:  # noqa: BLE001 - data: URLs and aborted loads have no body
+                        pass
+                page.on("response", on_response)
+                cdp = ctx.new_cdp_session(page)
+                cdp.send("Network.enable")
+                cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 150,
+                         "downloadThroughput": 1.6e6 / 8, "uploadThroughput": 750e3 / 8})
+                cdp.send("Emulation.setCPUThrottlingRate", {"rate": 4})
+                page.goto(f"{base}/notebooks/{page_path.name}", wait_until="commit")
+                has = b"data-gsb='1'" in html
+                if has:
+                    page.wait_for_selector(".gsb-picture svg", timeout=60000)
+                    times.append(page.evaluate("performance.now()"))
+                page.wait_for_load_state("load")
+                page.wait_for_timeout(300)
+                sizes.append(sum(got.values()))
+                ctx.close()
+            total = statistics.median(sizes)
+            data_gz = len(gzip.compress(data, 6))
+            out[page_path.name] = (total, data_gz, statistics.median(times) if times else None)
+            t = f"{out[page_path.name][2] / 1000:.2f} s" if times else "—"
+            print(f"{page_path.name:28s} transfer {total / 1024:6.0f} KB gz (trace data {data_gz / 1024:4.0f} KB, "
+                  f"rest {(total - data_gz) / 1024:4.0f} KB); first picture (throttled) {t}")
+        b.close()
+    server.shutdown()
+    return out
+
+
+if __name__ == "__main__":
+    bench_pages(int(sys.argv[1]) if len(sys.argv) > 1 else 3)
