@@ -31,7 +31,8 @@ def lab(tmp_path_factory):
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
          f"--ServerApp.token={TOKEN}", f"--ServerApp.root_dir={work / 'notebooks'}", "--allow-root",
-         "--LabApp.news_url=", "--ServerApp.open_browser=False"],
+         "--LabApp.news_url=", "--ServerApp.open_browser=False",
+         f"--LabApp.workspaces_dir={work / 'workspaces'}"],  # never restore tabs from an earlier run
         stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 90
@@ -52,15 +53,16 @@ def lab(tmp_path_factory):
         proc.kill()
 
 
-def wait_for_idle_kernel(url: str, timeout: float = 90) -> None:
-    """Until the notebook's kernel is up and idle (asked through the server's REST API)."""
+def wait_for_idle_kernel(url: str, notebook: str, timeout: float = 90) -> None:
+    """Until this notebook's kernel is up and idle (asked through the server's REST API)."""
     import json
 
     deadline = time.time() + timeout
     while time.time() < deadline:
         with urllib.request.urlopen(f"{url}/api/sessions?token={TOKEN}", timeout=5) as r:
             sessions = json.load(r)
-        if sessions and sessions[0]["kernel"]["execution_state"] == "idle":
+        mine = [x for x in sessions if x.get("path", "").endswith(notebook)]
+        if mine and mine[0]["kernel"]["execution_state"] == "idle":
             time.sleep(2)  # let the page's kernel connection settle
             return
         time.sleep(0.5)
@@ -73,9 +75,9 @@ def test_live_stepper_in_jupyterlab(lab, tmp_path):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1200})
-        page.goto(f"{lab}/lab/tree/02-mcall.ipynb?token={TOKEN}")
-        page.wait_for_selector(".jp-Notebook", timeout=90000)
-        wait_for_idle_kernel(lab)
+        page.goto(f"{lab}/lab/tree/02-mcall.ipynb?reset&token={TOKEN}")
+        page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook", timeout=90000)
+        wait_for_idle_kernel(lab, "02-mcall.ipynb")
         page.click("div.lm-MenuBar-itemLabel:text-is('Run')")
         page.click("div.lm-Menu-itemLabel:text-is('Run All Cells')")
         next_button = page.locator("button:has-text('下一步')").first
@@ -132,10 +134,10 @@ def test_live_stepper_panels_do_not_overlap_at_laptop_widths(lab, tmp_path):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 800})
-        page.goto(f"{lab}/lab/tree/03-systemstack.ipynb?token={TOKEN}")
-        page.wait_for_selector(".jp-Notebook", timeout=90000)
+        page.goto(f"{lab}/lab/tree/03-systemstack.ipynb?reset&token={TOKEN}")
+        page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook", timeout=90000)
         assert page.locator(".jp-SideBar .lm-TabBar-tab.lm-mod-current").count() >= 1  # a side panel is open
-        wait_for_idle_kernel(lab)
+        wait_for_idle_kernel(lab, "03-systemstack.ipynb")
         page.click("div.lm-MenuBar-itemLabel:text-is('Run')")
         page.click("div.lm-Menu-itemLabel:text-is('Run All Cells')")
         page.locator(".gsb-regs").first.wait_for(timeout=120000)
