@@ -129,7 +129,12 @@ def diff_patches(file: str, text: str) -> tuple[Patch, ...]:
 
     if not isinstance(text, str):
         raise ScenarioError(f"the edited listing must be text, got {type(text).__name__}")
-    old, new = source(file).splitlines(), text.splitlines()
+    # Lines end only at \n (and \r\n), as in the assembler; str.splitlines would also split at U+2028.
+    old = source(file).replace("\r\n", "\n").split("\n")
+    new = text.replace("\r\n", "\n").split("\n")
+    for lines in (old, new):
+        if lines and lines[-1] == "":
+            lines.pop()
     out: list[Patch] = []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
         if op == "equal":

@@ -269,3 +269,15 @@ def test_title_note_describes_patches_in_words():
 
     note = changed_note(scenario("systemstack", r14="g0", patch="systemstack.s:30=").overrides())
     assert note == "（已修改：r14 = g0，删去 systemstack.s 第 30 行）"
+
+
+def test_edited_listing_lines_end_only_at_newline():
+    """A U+2028 inside a comment does not split a line (as in the assembler)."""
+    from gosched_book.patch import diff_patches
+    from gosched_book.routines import source
+
+    lines = source("gogo.s").split("\n")
+    i = next(k for k, line in enumerate(lines) if "//" in line)
+    lines[i] = lines[i] + " a\u2028b"
+    (p,) = diff_patches("gogo.s", "\n".join(lines))
+    assert (p.line, p.insert) == (i + 1, False) and p.text.endswith("a\u2028b")
