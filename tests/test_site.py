@@ -401,7 +401,8 @@ def test_listing_scrolls_with_arrow_keys_and_play_stops_on_prev(site, browser):
     x0 = box.evaluate("e => e.scrollLeft")
     for _ in range(5):
         page.keyboard.press("ArrowRight")
-    assert box.evaluate("e => e.scrollLeft") > x0  # scrolled, did not step
+    # scrolled (smooth scrolling may still be under way on a busy machine), did not step
+    page.wait_for_function("([e, x]) => e.scrollLeft > x", arg=[box.element_handle(), x0], timeout=10000)
     assert st.locator(".gsb-status").inner_text() == before
     family = box.evaluate("e => getComputedStyle(e.querySelector('td:nth-child(3)')).fontFamily")
     assert "Mono" in family and "WenQuanYi" in family
