@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
 import os
 import re
 import shutil
@@ -13,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from . import site_pages
+from .views.html import CSS as STEPPER_CSS
 from .views.static import SITE_ENV, merge_page
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,11 +58,29 @@ def build(clean: bool = False, root: Path = ROOT) -> Path:
 
 
 WIDGET_STATE = re.compile(r'<script type="application/vnd\.jupyter\.widget-state\+json">.*?</script>', re.S)
+SVG_DATA_IMG = re.compile(r"<img style='max-width:100%' (alt='[^']*') src='data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)'>")
+SVG_SIZE = re.compile(r'<svg\b[^>]*?\bwidth="([\d.]+)pt" height="([\d.]+)pt"')
+
+
+def external_images(html: str, page: Path, out: Path) -> str:
+    """Inline SVG figures (gmp.py's data: URLs) become files loaded lazily, with their size given,
+    so the HTML before a page's first stepper is not held up by pictures further down."""
+    def one(m: re.Match) -> str:
+        svg = base64.b64decode(m[2])
+        name = f"gsb-{hashlib.sha256(svg).hexdigest()[:16]}.svg"
+        (out / "_images").mkdir(exist_ok=True)
+        (out / "_images" / name).write_bytes(svg)
+        src = os.path.relpath(out / "_images" / name, page.parent).replace(os.sep, "/")
+        size = SVG_SIZE.search(svg[:2000].decode("utf-8", "replace"))
+        wh = f" width='{round(float(size[1]) * 4 / 3)}' height='{round(float(size[2]) * 4 / 3)}'" if size else ""
+        return f"<img style='max-width:100%;height:auto' {m[1]} src='{src}'{wh} loading='lazy' decoding='async'>"
+    return SVG_DATA_IMG.sub(one, html)
 
 
 def prune(out: Path) -> int:
     """Drop what no page uses (source maps, other languages' theme strings, saved widget state);
-    give each page one shared stepper data blob."""
+    give each stepper a small first blob and each page one shared data blob at its end; inline
+    stepper.css copies and SVG figures out of the HTML."""
     saved = 0
     for f in list(out.glob("_static/**/*.map")):
         saved += f.stat().st_size
@@ -81,7 +102,9 @@ def prune(out: Path) -> int:
     for page in pages:
         text = page.read_text(encoding="utf-8")
         # The live widgets' state is useless without a kernel; the static stepper replaces it.
-        slim = merge_page(WIDGET_STATE.sub("", text))
+        # Every page links stepper.css, so the copies inlined by notebook outputs go.
+        slim = merge_page(WIDGET_STATE.sub("", text).replace(STEPPER_CSS, ""))
+        slim = external_images(slim, page, out)
         slim = site_pages.defer_scripts(site_pages.chinese_labels(site_pages.inline_icons(slim, icons)))
         if slim != text:
             saved += len(text.encode()) - len(slim.encode())

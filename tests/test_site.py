@@ -494,3 +494,74 @@ def test_cjk_font_renders_without_tofu(browser):
     assert len(set(shapes)) == 4 and all(s.count("255") > 20 for s in shapes)
     assert page.evaluate("document.fonts.check(\"12px 'WenQuanYi Micro Hei'\", '返回地址')")
     page.close()
+
+
+def test_first_picture_draws_before_the_page_data_arrives(browser, tmp_path):
+    """Each stepper draws from its own small first blob; its other choices and its what-if controls
+    wait for the page data at the end of the page (here held back by the server), then work."""
+    from gosched_book import PRESETS, run
+    from gosched_book.scenario import Scenario
+    from gosched_book.views.model import state
+    from gosched_book.views.picture import build as build_picture
+    from gosched_book.views.static import PAGE_DATA_ID, merge_page, stepper_html
+
+    static = Path(__file__).parents[1] / "gosched_book" / "views" / "static"
+    body = stepper_html([Scenario("gogo", "nil_g")], what_if=True) + "<p>中间</p>" + stepper_html([Scenario("mcall")])
+    html = merge_page("<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'><title>t</title>"
+                      "<link rel='stylesheet' href='stepper.css'><script src='stepper.js'></script>"
+                      "<script defer src='controls.js'></script></head><body>" + body + "</body></html>")
+    cut = html.index(f"<script type='application/octet-stream' id='{PAGE_DATA_ID}'>")
+    head, tail = html[:cut].encode() + b" " * 4096, html[cut:].encode()  # spaces: past any parser buffering
+    release = threading.Event()
+
+    class Held(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def do_GET(self):
+            if not self.path.startswith("/t.html"):
+                return super().do_GET()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(head) + len(tail)))
+            self.end_headers()
+            self.wfile.write(head)
+            self.wfile.flush()
+            release.wait(30)
+            self.wfile.write(tail)
+
+    for f in ("stepper.js", "stepper.css", "controls.js"):
+        shutil.copy(static / f, tmp_path / f)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Held, directory=str(tmp_path)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(f"http://127.0.0.1:{server.server_address[1]}/t.html", wait_until="commit")
+        page.wait_for_selector("[data-gsb] .gsb-picture svg", timeout=20000)
+        top = page.locator("[data-gsb]").first
+        assert page.evaluate("document.documentElement.hasAttribute('data-gsb-ready')") is False
+        assert top.locator(".gsb-status").inner_text().startswith("第 0 /")
+        want = build_picture(state(run("gogo", "nil_g"), 0))
+        assert top.locator(".gsb-picture").get_attribute("aria-label") == want.alt
+        options = top.locator(".gsb-select option").all_inner_texts()
+        assert len(options) == len(PRESETS["gogo"]) and "nil_g" in options[0]
+        assert "正在载入" in top.locator(".gsb-controls").inner_text()  # its what-if runs are coming
+        assert page.locator("[data-gsb]").nth(1).locator(".gsb-controls").inner_text() == ""  # it has none
+        top.locator(".gsb-next").click()  # its own scenario steps already
+        assert top.locator(".gsb-status").inner_text().startswith("第 1 /")
+        top.locator(".gsb-select").select_option("gogo:normal")
+        assert "正在载入" in top.locator(".gsb-status").inner_text()
+        release.set()
+        page.wait_for_selector("html[data-gsb-ready]", timeout=20000)
+        assert top.locator(".gsb-select").input_value() == "gogo:normal"
+        assert top.locator(".gsb-status").inner_text().startswith("第 0 /")
+        assert top.locator(".gsb-whatif").count() == 1 and "正在载入" not in top.locator(".gsb-controls").inner_text()
+        assert page.evaluate("GoschedStepper.all.every(s => s.full)")
+        assert page.evaluate("GoschedStepper.keys().length") > 100
+        assert errors == []
+    finally:
+        release.set()
+        page.close()
+        server.shutdown()

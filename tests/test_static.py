@@ -76,7 +76,9 @@ def test_page_merge_keeps_one_copy_of_each_scenario():
     page = "<html><body><p>x</p>" + a + "<p>y</p>" + b + "</body></html>"
     merged = merge_page(page)
     assert merged.count("class='gsb-data'") == 0 and merged.count(f"id='{PAGE_DATA_ID}'") == 1
-    assert merged.index(PAGE_DATA_ID) < merged.index("data-gsb='1'")  # data before the first stepper
+    # the page data comes after the last stepper, just before </body>; each stepper has a first blob
+    assert merged.rindex("data-gsb='1'") < merged.index(PAGE_DATA_ID) < merged.index("</body>")
+    assert merged.count("class='gsb-first-data'") == 2
     data = unpack(re.search(rf"id='{PAGE_DATA_ID}'>([^<]+)<", merged).group(1))
     from gosched_book.views.static_controls import spec
 
@@ -108,3 +110,60 @@ def test_markup_has_accessible_controls_and_no_inline_data_as_html():
 def test_pack_is_deterministic():
     d = payload([Scenario("abort")])
     assert pack(d) == pack(d)
+
+
+def firsts_of(html):
+    return [json.loads(t) for t in re.findall(r"<script type='application/json' class='gsb-first-data'>([^<]*)</script>", html)]
+
+
+def test_each_stepper_draws_first_from_a_small_blob_of_its_own_scenario():
+    """The first picture needs only the stepper's first scenario; everything else waits at the page end."""
+    a = stepper_html([Scenario("systemstack")], what_if=True)
+    b = stepper_html([Scenario("gogo", "nil_g")], what_if=False)
+    merged = merge_page("<html><body><p>x</p>" + a + "<p>y</p>" + b + "<footer>f</footer></body></html>")
+    firsts = firsts_of(merged)
+    assert len(firsts) == 2
+    # each first blob sits inside its own stepper, before the script that starts it
+    for i, key in enumerate(("systemstack:normal", "gogo:nil_g")):
+        at = merged.index(f"data-gsb-keys=\"[&quot;{key}")
+        blob = merged.index("class='gsb-first-data'", at)
+        assert blob < merged.index("GoschedStepper.start()", blob) < merged.index("</div><p>" if i == 0 else "<footer>", at)
+    for first, html, key in ((firsts[0], a, "systemstack:normal"), (firsts[1], b, "gogo:nil_g")):
+        full = blob_of(html)
+        assert list(first["scenarios"]) == [key]
+        assert first["titles"] == {k: full["scenarios"][k]["title"] for k in keys_of(html)}
+        sc, want = first["scenarios"][key], full["scenarios"][key]
+        assert sc["trace"] == want["trace"] and sc["alts"] == want["alts"]
+        for k in range(len(sc["pics"])):  # the same pictures, from a pool of its own
+            assert ([first["panels"][i] for i in first["pictures"][sc["pics"][k]]]
+                    == [full["panels"][i] for i in full["pictures"][want["pics"][k]]])
+        assert len(first["panels"]) == len({i for k in sc["pics"] for i in first["pictures"][k]})
+        files = {s["file"] for s in sc["trace"]["steps"] if s["file"]}
+        assert set(first["listings"]) == files and all(first["listings"][f] == full["listings"][f] for f in files)
+        assert "controls" not in first
+        assert len(json.dumps(first)) < len(json.dumps(full)) / 10
+    assert firsts[0]["whatif"] == 1 and "whatif" not in firsts[1]  # controls come with the page data
+    page = unpack(re.search(rf"id='{PAGE_DATA_ID}'>([^<]+)<", merged).group(1))
+    assert "systemstack:normal" in page["controls"] and "gogo:nil_g" in page["scenarios"]
+
+
+def test_first_blob_is_safe_inside_a_script_element():
+    """Listing text with '</script>' or '<!--' cannot end the JSON's script element early."""
+    from gosched_book.views.static import first_tag
+
+    data = {"scenarios": {}, "listings": {"x.s": [[1, "MOVQ AX, BX // </script><!-- <b>", "", ""]]}}
+    tag = first_tag(data)
+    inner = tag[tag.index(">") + 1:tag.rindex("</script>")]
+    assert "<" not in inner and json.loads(inner) == data
+
+
+def test_a_patched_first_scenario_carries_its_patched_listing():
+    from gosched_book.views.static import first_data
+    from gosched_book.views.static_controls import spec
+
+    patched = next(s for s in spec(Scenario("systemstack"))[1] if s.patch)
+    data = payload([patched])
+    first = first_data(data, [patched.key])
+    own = data["scenarios"][patched.key]["listings"]
+    assert set(own.values()) <= set(first["listings"])
+    assert first["scenarios"][patched.key]["listings"] == own

@@ -1,8 +1,10 @@
 """Static HTML steppers for the site: traces and picture models, drawn by stepper.js.
 
-Each stepper's markup carries its own packed data; the site build (site.py) merges every
-stepper's data on a page into one page-level blob, deduplicated by scenario key, panel and
-picture (see merge()). Format v2 (what stepper.js reads):
+Each stepper's markup carries its own packed data; the site build (site.py, merge_page) gives
+each stepper a small first blob instead (its first scenario only, as plain JSON in its markup,
+so it draws as soon as the parser reaches it) and merges every stepper's data on the page into
+one page-level blob at the end of the page, deduplicated by scenario key, panel and picture
+(see merge()); the steppers switch to that when it has loaded. Format v2 (what stepper.js reads):
 
     {"v": 2,
      "scenarios": {key: {"key", "title", "routine_title", "trace": trace@1 with regs
@@ -12,6 +14,9 @@ picture (see merge()). Format v2 (what stepper.js reads):
      "pictures": [[panel index, ...], ...],   # left to right
      "panels": [[w, h, items], ...],          # picture.panel_json
      "listings": {file: [[line, text, intel, bytes], ...]}}
+
+A first blob (first_data) has the same fields for one scenario, plus "titles" {key: title} of
+the stepper's other choices and "whatif": 1 when its controls come with the page data.
 """
 from __future__ import annotations
 
@@ -20,7 +25,7 @@ import gzip
 import json
 import os
 import re
-from html import escape
+from html import escape, unescape
 
 from .. import api
 from ..presets import PRESETS, ROUTINE_TITLES
@@ -168,6 +173,7 @@ def scenarios_for(scenario: Scenario) -> list[Scenario]:
 
 DATA_SCRIPT = re.compile(r"<script type='application/octet-stream' class='gsb-data'>([^<]*)</script>")
 PAGE_DATA_ID = "gsb-page-data"
+START = "<script>window.GoschedStepper && GoschedStepper.start();</script>"
 
 
 def controls_html() -> str:
@@ -225,18 +231,47 @@ def stepper_html(scenarios: list[Scenario], all_presets: bool = True, what_if: b
         "<div class='gsb-writes'></div>"
         f"<p class='gsb-note'>{escape(LIVE_ONLY)}</p>"
         f"<script type='application/octet-stream' class='gsb-data'>{blob}</script>"
-        "<script>window.GoschedStepper && GoschedStepper.start();</script>"
-        "</div>"
+        + START + "</div>"
     )
 
 
+STEPPER_OPEN = re.compile(r"<div class='gsb gsb-static' data-gsb='1' data-gsb-keys=\"([^\"]*)\"")
+FIRST_CLASS = "gsb-first-data"
+
+
+def first_data(data: dict, keys: list[str]) -> dict:
+    """What a stepper draws before the page data arrives: its first scenario (keys[0]) with only
+    the pictures, panels and listings that scenario uses, and the titles of its other choices."""
+    k0 = keys[0]
+    sc = data["scenarios"][k0]
+    one = merge([{**data, "scenarios": {k0: sc}, "listings": {}, "controls": {}}])
+    own = sc.get("listings", {})
+    files = sorted({s["file"] for s in sc["trace"]["steps"] if s.get("file")})
+    one["listings"] = {own.get(f, f): data["listings"][own.get(f, f)] for f in files}
+    one["titles"] = {k: data["scenarios"][k]["title"] for k in keys if k in data["scenarios"]}
+    if k0 in data.get("controls", {}):
+        one["whatif"] = 1
+    return one
+
+
+def first_tag(data: dict) -> str:
+    """A first blob as plain JSON in the markup (no '<' inside, so no '</script>' either)."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
+    return f"<script type='application/json' class='{FIRST_CLASS}'>{text}</script>"
+
+
 def merge_page(html: str) -> str:
-    """Move every stepper's data on a page into one page-level blob, before the first stepper."""
+    """Give each stepper on a page a small first blob in its markup, and move all their data
+    into one page-level blob at the end of the page (just before </body>)."""
     blobs = DATA_SCRIPT.findall(html)
     if not blobs:
         return html
-    data = merge([unpack(b) for b in blobs])
-    html = DATA_SCRIPT.sub("", html)
-    first = html.index("<div class='gsb gsb-static'")
-    tag = f"<script type='application/octet-stream' id='{PAGE_DATA_ID}'>{pack(data)}</script>"
-    return html[:first] + tag + html[first:]
+    opens = STEPPER_OPEN.findall(html)
+    if len(opens) != len(blobs):
+        raise ValueError(f"{len(opens)} static steppers but {len(blobs)} data blobs on one page")
+    datas = [unpack(b) for b in blobs]
+    firsts = iter([first_tag(first_data(d, json.loads(unescape(k)))) for d, k in zip(datas, opens)])
+    html = DATA_SCRIPT.sub(lambda m: next(firsts), html)
+    tag = f"<script type='application/octet-stream' id='{PAGE_DATA_ID}'>{pack(merge(datas))}</script>" + START
+    end = html.rfind("</body>")
+    return html + tag if end < 0 else html[:end] + tag + html[end:]

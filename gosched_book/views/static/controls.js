@@ -13,6 +13,7 @@
     return e;
   }
 
+  // Called when a stepper starts and again when its full data arrives (stepper.full).
   function build(st) {
     var spec = (st.data.controls || {})[st.keys0];
     var box = st.root.querySelector(".gsb-controls");

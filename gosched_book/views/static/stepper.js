@@ -2,17 +2,22 @@
 //
 // API (window.GoschedStepper), for the what-if controls and for tests:
 //   GoschedStepper.start()                 start every stepper not started yet (idempotent)
-//   GoschedStepper.ready                   Promise: all steppers on the page started
+//   GoschedStepper.ready                   Promise: all steppers on the page started, with the
+//                                          page data (every choice and what-if run) loaded
 //   GoschedStepper.load(el, key, step)     show scenario `key` at `step` in the stepper `el`
 //                                          (el: the [data-gsb] element or any element inside it);
 //                                          returns false if the page has no such key
 //   GoschedStepper.keys()                  every scenario key the page's data holds
 //   GoschedStepper.get(el)                 the Stepper object of an element
-//   GoschedStepper.onInit(fn)              fn(stepper) for every stepper, now and later;
+//   GoschedStepper.onInit(fn)              fn(stepper) for every stepper, now and later, and
+//                                          again when its full data arrives (stepper.full);
 //                                          a stepper's controls live in its .gsb-controls element
 //   GoschedStepper.onRender(fn)            fn(stepper) after every render
-// Page data: one <script id="gsb-page-data"> (the site merges every stepper's data into it);
-// a stepper that still carries its own .gsb-data uses that.
+// Data: the site gives each stepper a small first blob (<script class="gsb-first-data">, JSON: its
+// first scenario only), drawn as soon as the parser reaches it, and puts every stepper's data in
+// one <script id="gsb-page-data"> at the end of the page; each stepper switches to that when it
+// has loaded (until then its other choices say "正在载入"). A stepper that still carries its own
+// .gsb-data uses that.
 (function () {
   "use strict";
   var SVGNS = "http://www.w3.org/2000/svg";
@@ -106,17 +111,24 @@
   // --- one stepper -------------------------------------------------------------------------
   var initHooks = [], renderHooks = [], all = [];
 
-  function Stepper(root, data, keys) {
+  function titleOf(data, key) {
+    var s = data.scenarios[key];
+    return s ? s.title : (data.titles || {})[key];
+  }
+
+  function Stepper(root, data, keys, full) {
     this.root = root;
     this.data = data;
-    this.keys = keys.filter(function (k) { return data.scenarios[k]; });
+    this.full = full;  // false while only the first blob is here
+    this.wanted = null;  // [key, step, quiet] asked for before the page data arrived
+    this.keys = keys.filter(function (k) { return titleOf(data, k) !== undefined; });
     this.q = function (sel) { return root.querySelector(sel); };
     this.timer = null;
     this.k = 0;
     this.panelCache = {};
     var select = this.q(".gsb-select");
     this.keys.forEach(function (key) {
-      var o = el("option", "", data.scenarios[key].title);
+      var o = el("option", "", titleOf(data, key));
       o.value = key;
       select.appendChild(o);
     });
@@ -149,6 +161,10 @@
     root.setAttribute("aria-label", "指令单步器 " + name + "（焦点在单步器上时，← → 键单步）");
     this.q(".gsb-listing").setAttribute("aria-label", "源码清单 " + name + "（可用方向键滚动）");
     this.q(".gsb-regs-box").setAttribute("aria-label", "寄存器表 " + name);
+    if (!full && data.whatif) {  // its what-if controls come with the page data (controls.js)
+      this.waiting = el("p", "gsb-note gsb-loading", "改一改：正在载入构建时预先跑好的运行……");
+      this.q(".gsb-controls").appendChild(this.waiting);
+    }
     this.load(this.keys[0], 0, true);
     initHooks.forEach(function (fn) { fn(self); });
   }
@@ -157,7 +173,15 @@
 
   Stepper.prototype.load = function (key, k, quiet) {
     var s = this.data.scenarios[key];
-    if (!s) return false;
+    if (!s) {
+      if (this.full) return false;
+      this.stop();
+      this.wanted = [key, k, quiet];  // shown when the page data has arrived (upgrade)
+      if (this.keys.indexOf(key) >= 0) this.q(".gsb-select").value = key;
+      this.q(".gsb-status").textContent = "正在载入……";
+      return true;
+    }
+    this.wanted = null;
     this.stop();
     this.key = key;
     this.s = s;
@@ -173,6 +197,30 @@
     this.q(".gsb-range").max = String(this.n());
     this.go(k || 0, quiet);
     return true;
+  };
+
+  // The page data has arrived: use it (the same scenario, so nothing to redraw) or show what was asked.
+  Stepper.prototype.upgrade = function (data) {
+    if (this.full) return;
+    this.full = true;
+    var w = this.wanted;
+    if (data && data.scenarios[this.key]) {
+      this.data = data;
+      this.panelCache = {};
+      this.s = data.scenarios[this.key];
+      this.wanted = null;
+      if (w) this.load(w[0], w[1], w[2]);
+    } else if (w) {
+      this.wanted = null;
+      this.q(".gsb-status").textContent = "单步器数据无法读取：只有本场景可看";
+    }
+    if (this.waiting) {
+      if (data) this.waiting.parentNode.removeChild(this.waiting);
+      else this.waiting.textContent = "改一改：预先跑好的运行无法读取。";
+      this.waiting = null;
+    }
+    var self = this;
+    initHooks.forEach(function (fn) { fn(self); });
   };
 
   Stepper.prototype.go = function (k, quiet) {
@@ -363,17 +411,28 @@
   }
 
   // --- starting --------------------------------------------------------------------------------
-  var pageData = null;
+  var pageResolve, pageAsked = false;
+  var pageData = new Promise(function (resolve) { pageResolve = resolve; });  // the data, or null
 
+  // Unpack the page data once its element has been parsed; `last`: the page is parsed, so none comes.
+  function loadPageData(last) {
+    if (pageAsked) return;
+    var node = document.getElementById("gsb-page-data");
+    if (!node) { if (last) { pageAsked = true; pageResolve(null); } return; }
+    pageAsked = true;
+    unpack(node.textContent).then(pageResolve, function (err) {
+      if (window.console) console.warn("gsb-page-data:", err);
+      pageResolve(null);
+    });
+  }
+
+  // [data, full] of a stepper: its first blob at once, its own data, or the page data.
   function dataFor(root) {
+    var first = root.querySelector(".gsb-first-data");
+    if (first) return [JSON.parse(first.textContent), false];
     var own = root.querySelector(".gsb-data");
-    if (own) return unpack(own.textContent);
-    if (!pageData) {
-      var page = document.getElementById("gsb-page-data");
-      if (!page) return Promise.reject(new Error("页面上没有单步器数据"));
-      pageData = unpack(page.textContent);
-    }
-    return pageData;
+    if (own) return [unpack(own.textContent), true];
+    return [pageData.then(function (d) { return d || Promise.reject(new Error("页面上没有单步器数据")); }), true];
   }
 
   var pending = [];
@@ -394,20 +453,34 @@
       usedIds[root.id] = true;
       var slot = order.length;
       order.push(null);
-      pending.push(Promise.resolve().then(function () { return dataFor(root); }).then(function (data) {
+      function make(data, full) {
         if (!keys.length) keys = Object.keys(data.scenarios);
-        var st = new Stepper(root, data, keys);
+        var st = new Stepper(root, data, keys, full);
         root.gsbStepper = st;
         order[slot] = st;
         all.length = 0;  // page order, whatever order the data arrived in
         order.forEach(function (s) { if (s) all.push(s); });
         return st;
-      }).catch(function (err) {
+      }
+      function fail(err) {
         var s = root.querySelector(".gsb-status");
         if (s) s.textContent = "单步器数据无法读取：" + err;
         return null;
-      }));
+      }
+      var made;
+      try {
+        var got = dataFor(root);
+        // A first blob draws now, while the parser is still here; the rest when its data is unpacked.
+        made = got[0].then ? got[0].then(function (d) { return make(d, got[1]); })
+          : Promise.resolve(make(got[0], got[1]));
+      } catch (err) {
+        made = Promise.reject(err);
+      }
+      pending.push(made.then(function (st) {
+        return st.full ? st : pageData.then(function (d) { st.upgrade(d); return st; });
+      }).catch(fail));
     });
+    loadPageData(false);
   }
 
   var api = window.GoschedStepper = {
@@ -449,6 +522,7 @@
   api.ready = new Promise(function (resolve) {
     function finish() {
       start();
+      loadPageData(true);
       try { focusableScrollers(); } catch (e) { /* never block the steppers */ }
       Promise.all(pending).then(function () {
         try { fromHash(); } catch (e) { /* a bad link never stops the page */ }
