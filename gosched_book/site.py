@@ -26,8 +26,7 @@ def build(clean: bool = False, root: Path = ROOT) -> Path:
     out = root / "_build" / "html"
     if clean and (root / "_build").exists():
         shutil.rmtree(root / "_build")
-    jb = Path(sys.executable).with_name("jupyter-book")
-    cmd = [str(jb), "build", str(root), "--config", str(root / "book.yml"),
+    cmd = [sys.executable, "-m", "gosched_book.jb", "build", str(root), "--config", str(root / "book.yml"),
            "--toc", str(root / "_toc.yml"), "--builder", "html"]
     t0 = time.perf_counter()
     env = {SITE_ENV: "1", **os.environ}  # steppers carry their what-if runs (GOSCHED_BOOK_SITE=0: not)

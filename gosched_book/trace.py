@@ -83,14 +83,7 @@ class Trace:
         """Known memory words after k steps."""
         mem = {a: v for a, v, _ in self.memory}
         for s in self.steps[:k]:
-            for w in s.writes:
-                if w.size == 8:
-                    mem[w.addr] = w.value
-                else:  # partial write: merge into the word
-                    base = w.addr & ~7
-                    shift = (w.addr - base) * 8
-                    mask = ((1 << (8 * w.size)) - 1) << shift
-                    mem[base] = (mem.get(base, 0) & ~mask) | ((w.value << shift) & mask)
+            apply_writes(mem, s)
         return mem
 
     def to_json(self, indent: int | None = None) -> str:
@@ -203,3 +196,15 @@ def from_dict(d: dict) -> Trace:
         tuple((st["owner"], i(st["lo"]), i(st["hi"])) for st in d.get("stacks", [])),
         tuple(d.get("whatif", ())),
     )
+
+
+def apply_writes(mem: dict[int, int], step: "Step") -> None:
+    """Apply one step's memory writes to a word map, in place (partial writes merge into their word)."""
+    for w in step.writes:
+        if w.size == 8:
+            mem[w.addr] = w.value
+        else:
+            base = w.addr & ~7
+            shift = (w.addr - base) * 8
+            mask = ((1 << (8 * w.size)) - 1) << shift
+            mem[base] = (mem.get(base, 0) & ~mask) | ((w.value << shift) & mask)

@@ -7,7 +7,7 @@ import pytest
 
 from gosched_book import PRESETS, run
 from gosched_book.views import picture, stackplot
-from gosched_book.views.model import state
+from gosched_book.views.model import state, states
 
 ALL = [(r, p) for r in PRESETS for p in PRESETS[r]]
 CSS = Path(picture.__file__).with_name("static") / "stepper.css"
@@ -15,6 +15,19 @@ CSS = Path(picture.__file__).with_name("static") / "stepper.css"
 
 def labels(pic, cls=None):
     return [lab for p in pic.panels for lab in p.labels if cls is None or lab.cls == cls]
+
+
+@pytest.mark.parametrize("routine,preset", ALL)
+def test_one_pass_states_equal_the_random_access_ones(routine, preset):
+    t = run(routine, preset)
+    assert states(t) == [state(t, k) for k in range(len(t.steps) + 1)]
+
+
+def test_one_pass_states_follow_patches_overrides_and_faults():
+    from gosched_book.patch import Patch
+    for t in (run("systemstack", "normal", patch=(Patch("systemstack.s", 30, ""),)),
+              run("mcall", "normal", rax=0), run("gogo", "normal", **{"tls.g": 0})):
+        assert states(t) == [state(t, k) for k in range(len(t.steps) + 1)]
 
 
 @pytest.mark.parametrize("routine,preset", ALL)

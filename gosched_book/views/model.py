@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..layout import fields
-from ..trace import REGS, Step, Trace
+from ..trace import REGS, Step, Trace, apply_writes
 
 MAX_SLOTS = 14
 GOBUF_FIELDS = tuple(name for name, _, _ in fields("gobuf"))
@@ -90,10 +90,16 @@ def _stack_bounds(t: Trace, owner: str) -> tuple[int, int]:
 
 
 def _initial(t: Trace, label: str) -> int:
-    for _, v, lab in t.memory:
-        if lab == label:
-            return v
-    raise KeyError(label)
+    return _by_label(t)[label][1]
+
+
+@lru_cache(maxsize=64)
+def _by_label(t: Trace) -> dict[str, tuple[int, int]]:
+    """label -> (address, initial value) of the world's named memory words."""
+    out: dict[str, tuple[int, int]] = {}
+    for a, v, lab in t.memory:
+        out.setdefault(lab, (a, v))
+    return out
 
 
 def user_owner(t: Trace) -> str:
@@ -106,6 +112,7 @@ def shown_owners(t: Trace) -> tuple[str, ...]:
     return tuple(o for o, _, _ in t.stacks) or (user_owner(t), "g0")
 
 
+@lru_cache(maxsize=64)
 def gobuf_owners(t: Trace) -> tuple[str, ...]:
     """The g objects whose gobufs the picture shows: those of the shown stacks that are a g."""
     gs = {lab.split(".")[0] for _, _, lab in t.memory if lab.endswith(".sched.pc")}
@@ -139,6 +146,23 @@ def state(t: Trace, k: int) -> State:
     n = len(t.steps)
     if not 0 <= k <= n:
         raise IndexError(f"step {k} is outside 0..{n}")
+    return _state(t, k, t.memory_at(k), roles_at(t, k))
+
+
+def states(t: Trace) -> list[State]:
+    """state(t, k) for every k, in one pass over the trace (memory and roles kept as it goes)."""
+    mem, roles = t.memory_at(0), roles_at(t, 0)
+    out = [_state(t, 0, mem, roles)]
+    for k, s in enumerate(t.steps, 1):
+        mem = dict(mem)
+        apply_writes(mem, s)
+        roles = _add_roles(dict(roles), s)
+        out.append(_state(t, k, mem, roles))
+    return out
+
+
+def _state(t: Trace, k: int, mem: dict[int, int], roles: dict[int, str]) -> State:
+    n = len(t.steps)
     step = t.steps[k - 1] if k else None
     regs, old = t.regs_at(k), t.regs_at(k - 1) if k else t.initial_regs
     changed = set(step.changed) if step else set()
@@ -150,9 +174,8 @@ def state(t: Trace, k: int) -> State:
         next_pc = t.end.pc
         hit = next((s for s in t.steps if s.pc == next_pc), None)
         next_line, next_file = (hit.line, hit.file) if hit else (0, "")
-    mem = t.memory_at(k)
     written = {w.addr & ~7 for w in step.writes} if step else set()
-    stacks = tuple(_stack_view(t, owner, rng, mem, regs, written, k)
+    stacks = tuple(_stack_view(t, owner, rng, mem, regs, written, roles)
                    for owner, rng in windows(t).items())
     gobufs = tuple((owner, _gobuf(t, owner, mem, written)) for owner in gobuf_owners(t))
     writes = tuple((w.label, w.value, desc(t, w.value)) for w in step.writes) if step else ()
@@ -180,17 +203,22 @@ def roles_at(t: Trace, k: int) -> dict[int, str]:
     """What each stack word holds after k steps: the world's roles, then the writers'."""
     roles = dict(t.roles)
     for s in t.steps[:k]:
-        for w in s.writes:
-            if not w.label.startswith(("g.", "g0.", "m.", "TLS", "gsignal.", "g2.")):
-                roles[w.addr & ~7] = _role(s)
+        _add_roles(roles, s)
     return roles
 
 
-def _stack_view(t, owner, rng, mem, regs, written, k) -> StackView:
+def _add_roles(roles: dict[int, str], s: Step) -> dict[int, str]:
+    """roles updated in place with what step s wrote to the stacks."""
+    for w in s.writes:
+        if not w.label.startswith(("g.", "g0.", "m.", "TLS", "gsignal.", "g2.")):
+            roles[w.addr & ~7] = _role(s)
+    return roles
+
+
+def _stack_view(t, owner, rng, mem, regs, written, roles) -> StackView:
     lo, hi = _stack_bounds(t, owner)
     bottom, top = rng
     sp, bp = regs["rsp"], regs["rbp"]
-    roles = roles_at(t, k)
     slots = tuple(
         Slot(a, f"hi-{hi - a:#x}", mem.get(a, 0), desc(t, mem.get(a, 0)), a in written,
              roles.get(a, ""), a <= sp < a + 8, a <= bp < a + 8)
@@ -201,9 +229,9 @@ def _stack_view(t, owner, rng, mem, regs, written, k) -> StackView:
 
 def _gobuf(t, owner, mem, written) -> tuple[GobufRow, ...]:
     rows = []
-    for name, off, _ in fields("gobuf"):
-        label = f"{owner}.sched.{name}"
-        addr = next(a for a, _, lab in t.memory if lab == label)
+    named = _by_label(t)
+    for name in GOBUF_FIELDS:
+        addr = named[f"{owner}.sched.{name}"][0]
         v = mem.get(addr, 0)
         rows.append(GobufRow(name, v, desc(t, v), addr in written))
     return tuple(rows)

@@ -34,7 +34,7 @@ from ..scenario import Scenario
 from . import picture
 from .html import changed_note
 from .listing import rows
-from .model import state
+from .model import states
 
 FORMAT = 2
 LIVE_ONLY = ("上面“改一改”里的每个选择，都是构建本书时在 Unicorn 上真跑过的一次运行；"
@@ -108,8 +108,8 @@ def payload(scenarios: list[Scenario]) -> dict:
             continue
         t = api.run(sc)
         pics, alts = [], []
-        for k in range(len(t.steps) + 1):
-            pic = picture.build(state(t, k))
+        for st in states(t):
+            pic = picture.build(st)
             pics.append(pools.picture([pools.panel_of(p) for p in pic.panels]))
             alts.append(pic.alt)
         used = {s.file for s in t.steps if s.file}
@@ -145,19 +145,28 @@ def merge(datas: list[dict]) -> dict:
     for d in datas:
         listings.update(d["listings"])
         ctrls.update(d.get("controls", {}))
+        panel_at: dict[int, int] = {}  # d's panel index -> merged index (each panel encoded once)
+        picture_at: dict[int, int] = {}
         for key, sc in d["scenarios"].items():
             if key in items:
                 continue
-            pics = [pools.picture([pools.panel(d["panels"][p]) for p in d["pictures"][i]]) for i in sc["pics"]]
+            pics = []
+            for i in sc["pics"]:
+                if i not in picture_at:
+                    for p in d["pictures"][i]:
+                        if p not in panel_at:
+                            panel_at[p] = pools.panel(d["panels"][p])
+                    picture_at[i] = pools.picture([panel_at[p] for p in d["pictures"][i]])
+                pics.append(picture_at[i])
             items[key] = {**sc, "pics": pics}
     return {"v": FORMAT, "scenarios": items, "pictures": pools.pictures, "panels": pools.panels,
             "listings": dict(sorted(listings.items())), **({"controls": ctrls} if ctrls else {})}
 
 
-def pack(data: dict) -> str:
+def pack(data: dict, level: int = 9) -> str:
     """gzip + base64 of the JSON; stepper.js unpacks it with DecompressionStream."""
     raw = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return base64.b64encode(gzip.compress(raw, compresslevel=9, mtime=0)).decode("ascii")
+    return base64.b64encode(gzip.compress(raw, compresslevel=level, mtime=0)).decode("ascii")
 
 
 def unpack(blob: str) -> dict:
@@ -213,7 +222,7 @@ def stepper_html(scenarios: list[Scenario], all_presets: bool = True, what_if: b
     data = payload(list(dict.fromkeys([*scenarios, *extra])))
     if ctrl:
         data["controls"] = {ctrl["base"]: ctrl}
-    blob = pack(data)
+    blob = pack(data, level=1 if what_if else 9)  # the site re-packs every page's data (merge_page)
     keys = escape(json.dumps([s.key for s in scenarios], ensure_ascii=False), quote=True)
     return (
         f"<div class='gsb gsb-static' data-gsb='1' data-gsb-keys=\"{keys}\" role='group' "

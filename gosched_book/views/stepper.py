@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import atexit
+import os
 import threading
 import weakref
 
@@ -20,6 +21,7 @@ from .edits import patches_for
 from .listing import files as listing_files
 from .live_controls import EXTRA_WORDS, ListingEditor, live_control, word_control
 from .model import state
+from .static import SITE_ENV
 
 _LAYOUT_BTN = W.Layout(width="auto")
 PRERENDER_DELAY_S = 0.4
@@ -120,6 +122,8 @@ class Stepper(W.VBox):
         self.header.value = html.title(trace, self.scenario.overrides())
         self._show(0)
         self._stop_prerender = False
+        if os.environ.get(SITE_ENV) == "1":
+            return  # a kernel run for the static site has no reader to prerender for
         t = trace
         # Render the other steps in the background once the reader pauses on this trace.
         stop = lambda: _SHUTDOWN.is_set() or self._stop_prerender or self.trace is not t  # noqa: E731
