@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import yaml
@@ -98,16 +99,9 @@ def prune(out: Path) -> int:
         icons = site_pages.solid_icons(fa.read_text(encoding="utf-8"), names)
         if icons.keys() != names:
             raise SystemExit(f"Font Awesome icons not found in fontawesome.js: {sorted(names - icons.keys())}")
-    for page in pages:
-        text = page.read_text(encoding="utf-8")
-        # The live widgets' state is useless without a kernel; the static stepper replaces it.
-        # Every page links stepper.css, so the copies inlined by notebook outputs go.
-        slim = merge_page(WIDGET_STATE.sub("", text).replace(STEPPER_CSS, ""))
-        slim = external_images(slim, page, out)
-        slim = site_pages.defer_scripts(site_pages.chinese_labels(site_pages.inline_icons(slim, icons)))
-        if slim != text:
-            saved += len(text.encode()) - len(slim.encode())
-            page.write_text(slim, encoding="utf-8")
+    # Pages are independent (merging a page's stepper data is the slow part): two at a time.
+    with ProcessPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
+        saved += sum(pool.map(slim_page, pages, [icons] * len(pages), [out] * len(pages)))
     tools = out / "_static" / "searchtools.js"
     if tools.exists():
         tools.write_text(site_pages.prose_snippets(tools.read_text(encoding="utf-8")), encoding="utf-8")
@@ -115,6 +109,20 @@ def prune(out: Path) -> int:
         saved += f.stat().st_size
         f.unlink()
     return saved
+
+
+def slim_page(page: Path, icons: dict, out: Path) -> int:
+    """Rewrite one built page for the static site; the bytes saved."""
+    text = page.read_text(encoding="utf-8")
+    # The live widgets' state is useless without a kernel; the static stepper replaces it.
+    # Every page links stepper.css, so the copies inlined by notebook outputs go.
+    slim = merge_page(WIDGET_STATE.sub("", text).replace(STEPPER_CSS, ""))
+    slim = external_images(slim, page, out)
+    slim = site_pages.defer_scripts(site_pages.chinese_labels(site_pages.inline_icons(slim, icons)))
+    if slim == text:
+        return 0
+    page.write_text(slim, encoding="utf-8")
+    return len(text.encode()) - len(slim.encode())
 
 
 def size(path: Path) -> int:

@@ -146,27 +146,29 @@ def state(t: Trace, k: int) -> State:
     n = len(t.steps)
     if not 0 <= k <= n:
         raise IndexError(f"step {k} is outside 0..{n}")
-    return _state(t, k, t.memory_at(k), roles_at(t, k))
+    return _state(t, k, t.memory_at(k), roles_at(t, k), {})
 
 
 def states(t: Trace) -> list[State]:
     """state(t, k) for every k, in one pass over the trace (memory and roles kept as it goes)."""
-    mem, roles = t.memory_at(0), roles_at(t, 0)
-    out = [_state(t, 0, mem, roles)]
+    mem, roles, slots = t.memory_at(0), roles_at(t, 0), {}
+    out = [_state(t, 0, mem, roles, slots)]
     for k, s in enumerate(t.steps, 1):
         mem = dict(mem)
         apply_writes(mem, s)
         roles = _add_roles(dict(roles), s)
-        out.append(_state(t, k, mem, roles))
+        out.append(_state(t, k, mem, roles, slots))
     return out
 
 
-def _state(t: Trace, k: int, mem: dict[int, int], roles: dict[int, str]) -> State:
+def _state(t: Trace, k: int, mem: dict[int, int], roles: dict[int, str], slots: dict) -> State:
+    """state(t, k) from the memory and roles after k steps; `slots` memoizes equal Slots."""
     n = len(t.steps)
+    label = t.labels.get
     step = t.steps[k - 1] if k else None
     regs, old = t.regs_at(k), t.regs_at(k - 1) if k else t.initial_regs
     changed = set(step.changed) if step else set()
-    rows = tuple(RegRow(r, regs[r], old[r], desc(t, regs[r]), r in changed) for r in REGS)
+    rows = tuple(RegRow(r, regs[r], old[r], label(regs[r], ""), r in changed) for r in REGS)
     if k < n:
         nxt = t.steps[k]
         next_pc, next_line, next_file = nxt.pc, nxt.line, nxt.file
@@ -175,10 +177,10 @@ def _state(t: Trace, k: int, mem: dict[int, int], roles: dict[int, str]) -> Stat
         hit = next((s for s in t.steps if s.pc == next_pc), None)
         next_line, next_file = (hit.line, hit.file) if hit else (0, "")
     written = {w.addr & ~7 for w in step.writes} if step else set()
-    stacks = tuple(_stack_view(t, owner, rng, mem, regs, written, roles)
+    stacks = tuple(_stack_view(t, owner, rng, mem, regs, written, roles, slots)
                    for owner, rng in windows(t).items())
     gobufs = tuple((owner, _gobuf(t, owner, mem, written)) for owner in gobuf_owners(t))
-    writes = tuple((w.label, w.value, desc(t, w.value)) for w in step.writes) if step else ()
+    writes = tuple((w.label, w.value, label(w.value, "")) for w in step.writes) if step else ()
     return State(k, n, step, next_pc, next_line, next_file, rows, t.tls_at(k),
                  t.tls_at(k - 1) if k else t.initial_tls_g, t.flags_at(k),
                  t.flags_at(k - 1) if k else t.initial_flags, writes, k == n, stacks, gobufs)
@@ -215,16 +217,19 @@ def _add_roles(roles: dict[int, str], s: Step) -> dict[int, str]:
     return roles
 
 
-def _stack_view(t, owner, rng, mem, regs, written, roles) -> StackView:
+def _stack_view(t, owner, rng, mem, regs, written, roles, memo) -> StackView:
     lo, hi = _stack_bounds(t, owner)
     bottom, top = rng
     sp, bp = regs["rsp"], regs["rbp"]
-    slots = tuple(
-        Slot(a, f"hi-{hi - a:#x}", mem.get(a, 0), desc(t, mem.get(a, 0)), a in written,
-             roles.get(a, ""), a <= sp < a + 8, a <= bp < a + 8)
-        for a in range(top, bottom - 1, -8)
-    )
-    return StackView(owner, lo, hi, slots, lo <= sp < hi, sp)
+    label = t.labels.get
+    slots = []
+    for a in range(top, bottom - 1, -8):
+        key = (a, mem.get(a, 0), a in written, roles.get(a, ""), a <= sp < a + 8, a <= bp < a + 8)
+        slot = memo.get(key)
+        if slot is None:
+            slot = memo[key] = Slot(a, f"hi-{hi - a:#x}", key[1], label(key[1], ""), *key[2:])
+        slots.append(slot)
+    return StackView(owner, lo, hi, tuple(slots), lo <= sp < hi, sp)
 
 
 def _gobuf(t, owner, mem, written) -> tuple[GobufRow, ...]:
