@@ -1,0 +1,34 @@
+"""The site build's configuration: parallel reading and what is not executed."""
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from gosched_book import jb
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_notebooks_excluded_from_execution_have_no_code():
+    cfg = yaml.safe_load((ROOT / "book.yml").read_text(encoding="utf-8"))
+    excluded = cfg["execute"].get("exclude_patterns", [])
+    assert excluded, "nothing excluded: then this test checks nothing"
+    for pattern in excluded:
+        paths = list(ROOT.glob(pattern))
+        assert paths, pattern
+        for p in paths:
+            cells = json.loads(p.read_text(encoding="utf-8"))["cells"]
+            code = [c for c in cells if c["cell_type"] == "code"]
+            assert not code, f"{p.name} has code cells but book.yml does not execute it"
+
+
+def test_jobs_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv(jb.JOBS_ENV, "3")
+    assert jb.jobs() == 3
+    monkeypatch.delenv(jb.JOBS_ENV)
+    assert jb.jobs() >= 2
+    for bad in ("0", "two", "-1"):
+        monkeypatch.setenv(jb.JOBS_ENV, bad)
+        with pytest.raises(SystemExit, match=jb.JOBS_ENV):
+            jb.jobs()
