@@ -565,3 +565,86 @@ def test_first_picture_draws_before_the_page_data_arrives(browser, tmp_path):
         release.set()
         page.close()
         server.shutdown()
+
+
+FULL_STATE = """el => ({
+  status: el.querySelector('.gsb-status').textContent, file: el.querySelector('.gsb-file').textContent,
+  title: el.querySelector('.gsb-title').textContent, select: el.querySelector('.gsb-select').value,
+  listing: el.querySelector('.gsb-listing').innerHTML, regs: el.querySelector('.gsb-regs').innerHTML,
+  writes: el.querySelector('.gsb-writes').innerHTML, end: el.querySelector('.gsb-end').outerHTML,
+  picture: el.querySelector('.gsb-picture').outerHTML, range: el.querySelector('.gsb-range').max,
+  controls: [...el.querySelectorAll('.gsb-whatif select, .gsb-whatif input')].map(i => i.value + (i.disabled ? 'x' : '')),
+  meanings: [...el.querySelectorAll('.gsb-whatif .gsb-meaning, .gsb-whatif output')].map(m => m.textContent)})"""
+# (the controls' note is left out: it also says which control the previous change reset)
+
+
+def test_redraws_reuse_the_page_and_match_a_drawing_from_scratch(site, browser):
+    """Part of a redraw is skipped (the listing table, register rows, picture and controls are kept
+    when they do not change); after any mix of steps, presets and controls, what is shown equals a
+    redraw from nothing, and the registers are the Python run's."""
+    import random
+
+    from gosched_book import api, parse_key
+
+    page, errors = open_page(browser, (site / "notebooks" / "03-systemstack.html").as_uri())
+    sid = page.evaluate("GoschedStepper.all.filter(s => s.keys0 === 'systemstack:normal')[0].root.id")
+    st = page.locator(f"#{sid}")
+    get = f"GoschedStepper.get(document.getElementById('{sid}'))"
+    st.locator(".gsb-whatif summary").click()
+    st.locator(".gsb-next").click()  # the first redraw from the page data builds its own table
+    page.evaluate(f"{get}.ui.listing.querySelector('table').gsbMark = 1")
+    st.locator(".gsb-next").click()
+    st.locator(".gsb-next").click()
+    assert page.evaluate(f"{get}.ui.listing.querySelector('table').gsbMark") == 1  # the same table, marks moved
+    assert st.locator(".gsb-listing tr.done").count() == 1 and st.locator(".gsb-listing td.mk:text('✔')").count() == 1
+    rnd = random.Random(11)
+    controls = st.locator(".gsb-whatif select, .gsb-whatif input[type=range]")
+    for i in range(30):
+        what = rnd.choice(["step", "step", "control", "preset", "last"])
+        if what == "step":
+            st.locator(rnd.choice([".gsb-next", ".gsb-prev"])).click()
+        elif what == "last":
+            st.locator(".gsb-last").click()
+        elif what == "preset":
+            n = st.locator(".gsb-select option").count()
+            st.locator(".gsb-select").select_option(index=rnd.randrange(min(n, 4)))
+        else:
+            c = controls.nth(rnd.randrange(controls.count()))
+            if c.evaluate("e => e.disabled"):
+                continue
+            if c.evaluate("e => e.tagName") == "SELECT":
+                c.select_option(index=rnd.randrange(c.locator("option").count()))
+            else:
+                c.fill(str(rnd.randrange(int(c.get_attribute("max")) + 1)))
+        shown = st.evaluate(FULL_STATE)
+        key, k = page.evaluate(f"[{get}.key, {get}.k]")
+        page.evaluate(f"""(() => {{ const s = {get};
+            s.view = null; s.views = new Map(); s.regRows = null; s.shownPic = null; s.panelCache = {{}};
+            s.root.querySelectorAll('*').forEach(n => {{ delete n.gsbText; }});
+            if (s.gsbControls) s.gsbControls.synced = null;
+            s.render(); }})()""")
+        assert st.evaluate(FULL_STATE) == shown, (i, what, key, k)
+        regs = page.evaluate(f"{get}.regsAt({get}.k)")
+        t = api.run(parse_key(key))
+        want = t.initial_regs if k == 0 else t.steps[k - 1].regs
+        assert {r: int(v, 16) for r, v in regs.items()} == {r: int(v) for r, v in want.items()}, (key, k)
+    assert errors == []
+
+
+def test_a_second_control_says_the_first_went_back(site, browser):
+    """The static page changes one thing per run; moving a second control says the first was reset."""
+    page, errors = open_page(browser, (site / "notebooks" / "03-systemstack.html").as_uri())
+    sid = page.evaluate("GoschedStepper.all.filter(s => s.keys0 === 'systemstack:normal')[0].root.id")
+    st = page.locator(f"#{sid}")
+    st.locator(".gsb-whatif summary").click()
+    st.locator("select[data-ctl=rsp]").select_option(label="stale")
+    note = st.locator(".gsb-whatif-note")
+    assert "已改：" in note.inner_text() and "回到了" not in note.inner_text()
+    st.locator("select[data-ctl=patch]").select_option(label="不设置 R14 = g0")
+    text = note.inner_text()
+    assert "回到了本场景的值" in text and "JupyterLab" in text
+    rsp = st.locator("select[data-ctl=rsp]")
+    assert rsp.evaluate("s => s.selectedIndex") == page.evaluate(
+        f"GoschedStepper.get(document.getElementById('{sid}')).gsbControls.spec.controls"
+        ".find(c => c.name === 'rsp').base")
+    assert errors == []

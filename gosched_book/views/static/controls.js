@@ -89,7 +89,8 @@
   // Show the values of the loaded run: the moved control at its value, every other at the base.
   function sync(st) {
     var ui = st.gsbControls;
-    if (!ui) return;
+    if (!ui || ui.synced === st.key) return;  // a step within the same run changes no control
+    ui.synced = st.key;
     var own = st.key === ui.spec.base, at = ui.where[st.key] || null;
     var known = own || at !== null;
     ui.inputs.forEach(function (item, i) {
@@ -102,9 +103,18 @@
       if (out) out.textContent = v ? v[0] : "";
       item[3].classList.toggle("moved", !!(at && at[0] === i));
     });
-    ui.note.textContent = known ? (at ? "已改：" + ui.spec.controls[at[0]].label + " = " +
-      ui.spec.controls[at[0]].values[at[1]][0] + "（其余控件是本场景的值；一次只改一处）" : "")
-      : "这些控件作用于本单步器自己的场景；在“场景”里选回它即可再改。";
+    var note = "";
+    if (!known) {
+      note = "这些控件作用于本单步器自己的场景；在“场景”里选回它即可再改。";
+    } else if (at) {
+      var c = ui.spec.controls[at[0]], was = ui.moved && ui.moved[0] !== at[0] ? ui.spec.controls[ui.moved[0]] : null;
+      note = "已改：" + c.label + " = " + c.values[at[1]][0] + (was
+        ? "。刚才改的“" + was.label + "”回到了本场景的值：本页的每个选择都是构建时单独跑好的一次运行，" +
+          "只改一处；几处一起改请在 JupyterLab 里试。"
+        : "（其余控件是本场景的值；一次只改一处）");
+    }
+    if (known) ui.moved = at;
+    ui.note.textContent = note;
   }
 
   function start() {

@@ -17,7 +17,11 @@
 // first scenario only), drawn as soon as the parser reaches it, and puts every stepper's data in
 // one <script id="gsb-page-data"> at the end of the page; each stepper switches to that when it
 // has loaded (until then its other choices say "正在载入"). A stepper that still carries its own
-// .gsb-data uses that.
+// .gsb-data uses that. A scenario's steps list only the registers that changed until it is first
+// loaded (stepper.s.trace then has full snapshots).
+// Redraws touch only what changed: the listing table is built once per listing (a step moves its
+// marks), the register rows once, a picture is redrawn only when it differs, and the listing is
+// scrolled last, so a change lays the page out once.
 (function () {
   "use strict";
   var SVGNS = "http://www.w3.org/2000/svg";
@@ -35,22 +39,26 @@
     var bytes = new Uint8Array(bin.length);
     for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
     var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
-    return new Response(stream).json().then(undelta);
+    return new Response(stream).json();
   }
 
-  // Steps carry only the registers that changed; rebuild full snapshots once.
-  function undelta(data) {
-    Object.keys(data.scenarios).forEach(function (key) {
-      var t = data.scenarios[key].trace;
-      if (!t.regs_delta) return;
-      var prev = t.initial.regs;
-      t.steps.forEach(function (s) {
-        s.regs = Object.assign({}, prev, s.regs);
-        prev = s.regs;
-      });
-      t.regs_delta = false;
+  // Steps carry only the registers that changed; a scenario's full snapshots are rebuilt when it
+  // is first loaded (not all ~1000 of a page's at unpack).
+  function undelta(t) {
+    if (!t.regs_delta) return;
+    var prev = t.initial.regs;
+    t.steps.forEach(function (s) {
+      s.regs = Object.assign({}, prev, s.regs);
+      prev = s.regs;
     });
-    return data;
+    t.regs_delta = false;
+  }
+
+  // Set a node's text only when it changes (no DOM write, so no style or layout work, otherwise).
+  function text(node, value) {
+    if (node.gsbText === value) return;
+    node.gsbText = value;
+    node.textContent = value;
   }
 
   var REGS = ["rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
@@ -123,10 +131,19 @@
     this.wanted = null;  // [key, step, quiet] asked for before the page data arrived
     this.keys = keys.filter(function (k) { return titleOf(data, k) !== undefined; });
     this.q = function (sel) { return root.querySelector(sel); };
+    var q = this.q;
+    this.ui = { select: q(".gsb-select"), title: q(".gsb-title"), file: q(".gsb-file"), status: q(".gsb-status"),
+                pos: q(".gsb-pos"), range: q(".gsb-range"), listing: q(".gsb-listing"), regs: q(".gsb-regs"),
+                writes: q(".gsb-writes"), end: q(".gsb-end"), picture: q(".gsb-picture"), play: q(".gsb-play") };
     this.timer = null;
     this.k = 0;
     this.panelCache = {};
-    var select = this.q(".gsb-select");
+    this.view = null;  // the listing table shown, kept while the file stays the same
+    this.views = new Map();  // listing (pool entry) -> its table, so switching files back reuses it
+    this.regRows = null;  // the register table's rows, built once
+    this.shownPic = null;  // the picture (pool entry) drawn now
+    this.extra = null;  // the scenario menu's one option for a run outside its presets (a what-if run)
+    var select = this.ui.select;
     this.keys.forEach(function (key) {
       var o = el("option", "", titleOf(data, key));
       o.value = key;
@@ -177,24 +194,27 @@
       if (this.full) return false;
       this.stop();
       this.wanted = [key, k, quiet];  // shown when the page data has arrived (upgrade)
-      if (this.keys.indexOf(key) >= 0) this.q(".gsb-select").value = key;
-      this.q(".gsb-status").textContent = "正在载入……";
+      if (this.keys.indexOf(key) >= 0) this.ui.select.value = key;
+      text(this.ui.status, "正在载入……");
       return true;
     }
     this.wanted = null;
     this.stop();
+    undelta(s.trace);
     this.key = key;
     this.s = s;
-    var select = this.q(".gsb-select");
-    if (this.keys.indexOf(key) < 0) {  // a scenario from the page data, e.g. a what-if run
-      this.keys.push(key);
-      var o = el("option", "", s.title);
-      o.value = key;
-      select.appendChild(o);
+    var select = this.ui.select;
+    if (this.keys.indexOf(key) < 0) {  // a scenario from the page data, e.g. a what-if run: one option for it
+      if (!this.extra) this.extra = select.appendChild(el("option"));
+      if (this.extra.value !== key) {
+        this.extra.value = key;
+        this.extra.textContent = s.title;
+      }
     }
-    select.value = key;
-    this.q(".gsb-title").textContent = s.routine_title + " —— " + s.title;
-    this.q(".gsb-range").max = String(this.n());
+    if (select.value !== key) select.value = key;
+    text(this.ui.title, s.routine_title + " —— " + s.title);
+    var max = String(this.n());
+    if (this.ui.range.max !== max) this.ui.range.max = max;
     this.go(k || 0, quiet);
     return true;
   };
@@ -207,12 +227,15 @@
     if (data && data.scenarios[this.key]) {
       this.data = data;
       this.panelCache = {};
+      this.views = new Map();
+      this.shownPic = null;  // the same picture, from the page's pool: redrawn at the next change
       this.s = data.scenarios[this.key];
+      undelta(this.s.trace);
       this.wanted = null;
       if (w) this.load(w[0], w[1], w[2]);
     } else if (w) {
       this.wanted = null;
-      this.q(".gsb-status").textContent = "单步器数据无法读取：只有本场景可看";
+      text(this.ui.status, "单步器数据无法读取：只有本场景可看");
     }
     if (this.waiting) {
       if (data) this.waiting.parentNode.removeChild(this.waiting);
@@ -226,7 +249,7 @@
   Stepper.prototype.go = function (k, quiet) {
     k = Math.max(0, Math.min(Number(k) || 0, this.n()));
     this.k = k;
-    this.q(".gsb-range").value = String(k);
+    this.ui.range.value = String(k);
     this.render();
     if (!quiet) this.remember();
   };
@@ -245,9 +268,10 @@
     if (this.timer) { this.stop(); return; }
     var self = this;
     if (this.k >= this.n()) this.go(0);
-    this.q(".gsb-play").textContent = "‖ 暂停";
-    this.q(".gsb-play").setAttribute("aria-label", "暂停");
-    this.q(".gsb-play").setAttribute("title", "暂停");
+    this.ui.play.gsbPaused = true;
+    this.ui.play.textContent = "‖ 暂停";
+    this.ui.play.setAttribute("aria-label", "暂停");
+    this.ui.play.setAttribute("title", "暂停");
     this.timer = setInterval(function () {
       if (self.k >= self.n()) { self.stop(); return; }
       self.go(self.k + 1);
@@ -257,7 +281,9 @@
   Stepper.prototype.stop = function () {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    var b = this.q(".gsb-play");
+    var b = this.ui.play;
+    if (b.gsbPaused === false) return;  // already showing 播放
+    b.gsbPaused = false;
     b.textContent = "▶ 播放";
     b.setAttribute("aria-label", "播放");
     b.setAttribute("title", "播放");
@@ -268,67 +294,80 @@
     return k === 0 ? t.initial.regs : t.steps[k - 1].regs;
   };
 
+  // Panel i of the page's pool as an SVG node, drawn once per stepper and reused.
   Stepper.prototype.panel = function (i) {
     var hit = this.panelCache[i];
     if (!hit) hit = this.panelCache[i] = drawPanel(this.data.panels[i]);
-    return hit.cloneNode(true);
+    return hit;
   };
 
-  Stepper.prototype.render = function () {
-    var t = this.s.trace, k = this.k, n = this.n(), self = this;
-    var step = k > 0 ? t.steps[k - 1] : null;
-    var labels = t.labels || {};
-    this.q(".gsb-status").textContent = "第 " + k + " / " + n + " 步：" +
-      (step ? "刚执行 " + step.routine + ": " + step.plan9 : "尚未执行任何指令");
-    this.q(".gsb-pos").textContent = k + " / " + n;
-    // Listing.
-    var next = k < n ? t.steps[k] : null;
-    var nextPc = next ? next.pc : t.end.pc;
-    var nextStep = next || t.steps.filter(function (s) { return s.pc === nextPc; })[0] || null;
-    var file = step && step.file ? step.file : (nextStep ? nextStep.file : "");
-    var routine = step ? step.routine : (nextStep ? nextStep.routine : "");
-    this.q(".gsb-file").textContent = (file || "（无源码）") + (routine ? " · " + routine : "");
-    var box = this.q(".gsb-listing");
-    box.textContent = "";
-    var listing = file && this.data.listings[(this.s.listings && this.s.listings[file]) || file];
-    if (listing) {
-      var table = el("table"), doneRow = null;
-      listing.forEach(function (r) {
-        var tr = el("tr");
-        if (r[4]) { tr.classList.add("patched"); tr.setAttribute("title", "本次运行改过的行"); }
-        var isDone = step && step.file === file && step.line === r[0];
-        var isNext = nextStep && nextStep.file === file && nextStep.line === r[0];
-        var mark = el("td", "mk", isDone ? "✔" : (isNext ? "▶" : ""));
-        if (isDone) { tr.classList.add("done"); mark.setAttribute("title", "刚执行"); }
-        if (isNext) { tr.classList.add("next"); mark.setAttribute("title", "下一条"); }
-        tr.appendChild(mark);
-        tr.appendChild(el("td", "ln", String(r[0])));
-        var code = el("td"), text = r[1], cut = text.indexOf("//");
-        code.appendChild(document.createTextNode(cut >= 0 ? text.slice(0, cut) : text));
-        if (cut >= 0) code.appendChild(el("span", "cm", text.slice(cut)));
-        tr.appendChild(code);
-        tr.appendChild(el("td", "in", r[2]));
-        tr.appendChild(el("td", "by", r[3]));
-        table.appendChild(tr);
-        if (isDone || (isNext && !doneRow)) doneRow = tr;
-      });
-      box.appendChild(table);
-      if (doneRow) box.scrollTop = Math.max(0, doneRow.offsetTop - box.clientHeight / 2);
-    } else {
-      box.textContent = "（此处没有源码）";
+  function buildListing(listing) {
+    var table = el("table"), rows = {};
+    listing.forEach(function (r) {
+      var tr = el("tr");
+      if (r[4]) { tr.classList.add("patched"); tr.setAttribute("title", "本次运行改过的行"); }
+      tr.appendChild(el("td", "mk", ""));
+      tr.appendChild(el("td", "ln", String(r[0])));
+      var code = el("td"), src = r[1], cut = src.indexOf("//");
+      code.appendChild(document.createTextNode(cut >= 0 ? src.slice(0, cut) : src));
+      if (cut >= 0) code.appendChild(el("span", "cm", src.slice(cut)));
+      tr.appendChild(code);
+      tr.appendChild(el("td", "in", r[2]));
+      tr.appendChild(el("td", "by", r[3]));
+      table.appendChild(tr);
+      (rows[r[0]] = rows[r[0]] || []).push(tr);
+    });
+    return { listing: listing, table: table, rows: rows, marked: [] };
+  }
+
+  // The listing: its table is built when the file (or patched listing) changes; a step only moves the marks.
+  Stepper.prototype.renderListing = function (file, step, nextStep) {
+    var lk = file ? ((this.s.listings && this.s.listings[file]) || file) : "";
+    var listing = (lk && this.data.listings[lk]) || null, box = this.ui.listing, v = this.view;
+    if (!v || v.listing !== listing) {
+      v = listing ? this.views.get(listing) || buildListing(listing) : { listing: null, rows: {}, marked: [] };
+      if (listing) this.views.set(listing, v);
+      this.view = v;
+      box.textContent = listing ? "" : "（此处没有源码）";
+      if (listing) box.appendChild(v.table);
+      this.scrolled = null;
     }
-    // Registers: one per row, fixed columns, so nothing moves between steps.
+    v.marked.forEach(function (tr) {
+      tr.classList.remove("done", "next");
+      if (!tr.classList.length) tr.removeAttribute("class");  // the same markup as a row never marked
+      tr.firstChild.textContent = "";
+      tr.firstChild.removeAttribute("title");
+    });
+    var done = step && step.file === file ? v.rows[step.line] || [] : [];
+    var next = nextStep && nextStep.file === file ? v.rows[nextStep.line] || [] : [];
+    v.marked = done.concat(next);
+    done.forEach(function (tr) {
+      tr.classList.add("done");
+      tr.firstChild.textContent = "✔";
+      tr.firstChild.setAttribute("title", "刚执行");
+    });
+    next.forEach(function (tr) {
+      tr.classList.add("next");
+      if (done.indexOf(tr) < 0) tr.firstChild.textContent = "▶";
+      tr.firstChild.setAttribute("title", "下一条");
+    });
+    this.scrollRow = done[done.length - 1] || next[0] || null;
+  };
+
+  // Centre the marked row in the listing. Called last in render, after every write (the controls'
+  // too), so a change lays the page out once, here, and the frame that paints it has no layout left.
+  Stepper.prototype.scroll = function () {
+    var r = this.scrollRow, box = this.ui.listing;
+    if (!r || r === this.scrolled) return;  // the same row stays where it is
+    this.scrolled = r;
+    box.scrollTop = Math.max(0, r.offsetTop - box.clientHeight / 2);
+  };
+
+  // Registers: one row each, fixed columns, built once; a step rewrites only the cells that change.
+  Stepper.prototype.renderRegs = function (k, step) {
+    var t = this.s.trace, labels = t.labels || {}, rt = this.ui.regs;
     var regs = this.regsAt(k), old = k > 0 ? this.regsAt(k - 1) : regs;
     var changed = step ? step.changed : [];
-    var rt = this.q(".gsb-regs");
-    rt.textContent = "";
-    var head = el("tr");
-    ["寄存器", "值", "本步之前", "指向"].forEach(function (h) {
-      var th = el("th", "", h);
-      th.setAttribute("scope", "col");
-      head.appendChild(th);
-    });
-    rt.appendChild(head);
     var tls = step ? step.tls_g : t.initial.tls_g;
     var tlsOld = k > 1 ? t.steps[k - 2].tls_g : t.initial.tls_g;
     var entries = REGS.map(function (r) { return [r, regs[r], old[r], changed.indexOf(r) >= 0]; });
@@ -336,19 +375,55 @@
     var fl = flagText(step ? step.flags : t.initial.flags);
     var flOld = flagText(k > 1 ? t.steps[k - 2].flags : t.initial.flags);
     entries.push(["flags", fl, flOld, k > 0 && fl !== flOld]);
-    entries.forEach(function (e) {
-      var tr = el("tr", e[3] ? "changed" : "");
-      var name = el("th", "", (e[3] ? "● " : "") + e[0]);
-      name.setAttribute("scope", "row");
-      name.setAttribute("data-reg", e[0]);
-      tr.appendChild(name);
-      tr.appendChild(el("td", "val", e[1]));
-      tr.appendChild(el("td", "old", e[3] ? e[2] : ""));
-      tr.appendChild(el("td", "desc", labels[e[1]] || ""));
-      rt.appendChild(tr);
+    if (!this.regRows) {
+      rt.textContent = "";
+      var head = el("tr");
+      ["寄存器", "值", "本步之前", "指向"].forEach(function (h) {
+        var th = el("th", "", h);
+        th.setAttribute("scope", "col");
+        head.appendChild(th);
+      });
+      rt.appendChild(head);
+      this.regRows = entries.map(function (e) {
+        var tr = el("tr"), name = el("th");
+        name.setAttribute("scope", "row");
+        name.setAttribute("data-reg", e[0]);
+        var row = { tr: tr, name: name, val: el("td", "val"), old: el("td", "old"), desc: el("td", "desc"), cls: null };
+        [name, row.val, row.old, row.desc].forEach(function (c) { tr.appendChild(c); });
+        rt.appendChild(tr);
+        return row;
+      });
+    }
+    var rows = this.regRows;
+    entries.forEach(function (e, i) {
+      var row = rows[i], cls = e[3] ? "changed" : "";
+      if (row.cls !== cls) { row.tr.className = cls; row.cls = cls; }
+      text(row.name, (e[3] ? "● " : "") + e[0]);
+      text(row.val, e[1]);
+      text(row.old, e[3] ? e[2] : "");
+      text(row.desc, labels[e[1]] || "");
     });
+  };
+
+  Stepper.prototype.render = function () {
+    var t = this.s.trace, k = this.k, n = this.n(), ui = this.ui, self = this;
+    var step = k > 0 ? t.steps[k - 1] : null;
+    var labels = t.labels || {};
+    text(ui.status, "第 " + k + " / " + n + " 步：" +
+      (step ? "刚执行 " + step.routine + ": " + step.plan9 : "尚未执行任何指令"));
+    text(ui.pos, k + " / " + n);
+    // Listing.
+    var next = k < n ? t.steps[k] : null;
+    var nextPc = next ? next.pc : t.end.pc;
+    var nextStep = next || t.steps.filter(function (s) { return s.pc === nextPc; })[0] || null;
+    var file = step && step.file ? step.file : (nextStep ? nextStep.file : "");
+    var routine = step ? step.routine : (nextStep ? nextStep.routine : "");
+    text(ui.file, (file || "（无源码）") + (routine ? " · " + routine : ""));
+    this.renderListing(file, step, nextStep);
+    this.renderRegs(k, step);
     // Writes.
-    var w = this.q(".gsb-writes");
+    var w = ui.writes;
+    w.gsbText = null;
     w.textContent = "";
     if (step && step.writes.length) {
       w.appendChild(document.createTextNode("本步写内存："));
@@ -358,24 +433,33 @@
       });
       w.appendChild(ul);
     } else {
-      w.textContent = "本步没有写内存。";
+      text(w, "本步没有写内存。");
     }
     // Ending.
-    var end = this.q(".gsb-end");
-    end.className = "gsb-end";
+    var end = ui.end, endCls = "gsb-end" + (k === n ? " " + t.end.kind : "");
+    if (end.className !== endCls) end.className = endCls;
+    end.gsbText = null;
     end.textContent = "";
     if (k === n) {
-      end.classList.add(t.end.kind);
       end.textContent = "结束 · " + (END[t.end.kind] || t.end.kind) + "：" + t.end.summary;
       (t.whatif || []).forEach(function (line) { end.appendChild(el("div", "gsb-whatif-line", line)); });
     }
-    // Picture.
-    var pic = this.q(".gsb-picture");
-    pic.textContent = "";
-    this.data.pictures[this.s.pics[k]].forEach(function (i) { pic.appendChild(self.panel(i)); });
+    // Picture: redrawn only when it differs from the one shown (steps that write no word share one).
+    var pic = ui.picture, panels = this.data.pictures[this.s.pics[k]];
+    if (this.shownPic !== panels) {
+      this.shownPic = panels;
+      var used = {};
+      pic.textContent = "";
+      panels.forEach(function (i) {
+        var node = self.panel(i);
+        pic.appendChild(used[i] ? node.cloneNode(true) : node);  // the same panel twice: a copy
+        used[i] = true;
+      });
+    }
     pic.setAttribute("aria-label", this.s.alts[k]);
     pic.setAttribute("data-step", String(k));
     renderHooks.forEach(function (fn) { fn(self); });
+    this.scroll();
   };
 
   function firstOwner(key) {
