@@ -179,7 +179,7 @@ def _state(t: Trace, k: int, mem: dict[int, int], roles: dict[int, str], slots: 
     written = {w.addr & ~7 for w in step.writes} if step else set()
     stacks = tuple(_stack_view(t, owner, rng, mem, regs, written, roles, slots)
                    for owner, rng in windows(t).items())
-    gobufs = tuple((owner, _gobuf(t, owner, mem, written)) for owner in gobuf_owners(t))
+    gobufs = tuple((owner, _gobuf(t, owner, mem, written, slots)) for owner in gobuf_owners(t))
     writes = tuple((w.label, w.value, label(w.value, "")) for w in step.writes) if step else ()
     return State(k, n, step, next_pc, next_line, next_file, rows, t.tls_at(k),
                  t.tls_at(k - 1) if k else t.initial_tls_g, t.flags_at(k),
@@ -232,13 +232,16 @@ def _stack_view(t, owner, rng, mem, regs, written, roles, memo) -> StackView:
     return StackView(owner, lo, hi, tuple(slots), lo <= sp < hi, sp)
 
 
-def _gobuf(t, owner, mem, written) -> tuple[GobufRow, ...]:
+def _gobuf(t, owner, mem, written, memo) -> tuple[GobufRow, ...]:
     rows = []
     named = _by_label(t)
     for name in GOBUF_FIELDS:
         addr = named[f"{owner}.sched.{name}"][0]
-        v = mem.get(addr, 0)
-        rows.append(GobufRow(name, v, desc(t, v), addr in written))
+        key = (name, mem.get(addr, 0), addr in written)
+        row = memo.get(key)
+        if row is None:
+            row = memo[key] = GobufRow(name, key[1], desc(t, key[1]), key[2])
+        rows.append(row)
     return tuple(rows)
 
 

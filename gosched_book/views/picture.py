@@ -119,7 +119,8 @@ def stack_title(owner: str) -> str:
     return f"{owner} 的栈（{KIND_ZH.get(owner, 'goroutine 栈')}）"
 
 
-def _slot(x: float, y: float, s: Slot) -> tuple[list[Box], list[Label]]:
+@lru_cache(maxsize=8192)  # neighbouring steps and runs repeat most words
+def _slot(x: float, y: float, s: Slot) -> tuple[tuple[Box, ...], tuple[Label, ...]]:
     box = Box(x, y, BOX_W, ROW_H, "written" if s.written else "slot")
     labels = [
         Label(x + 6, y + 16, s.offset, FONT_PX, "off"),
@@ -133,7 +134,7 @@ def _slot(x: float, y: float, s: Slot) -> tuple[list[Box], list[Label]]:
     if s.desc and BOX_W - used - 6 > 3 * FONT_PX:
         labels.append(Label(x + BOX_W - 6, y + 32, fit(s.desc, FONT_PX, BOX_W - used - 6), FONT_PX,
                             "desc", anchor="end"))
-    return [box], labels
+    return (box,), tuple(labels)
 
 
 def _pointer(name: str, y: float) -> tuple[Arrow, Label]:
