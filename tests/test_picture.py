@@ -137,3 +137,20 @@ def test_live_svg_is_fast_and_cached():
         times.append(time.perf_counter() - t0)
     assert sorted(times)[len(times) // 2] < 0.016
     assert stackplot.is_cached(t, 3)
+
+
+def test_morestack_pictures_draw_m_morebuf_as_it_is_written():
+    t = run("morestack", "noctxt")
+    writes = [k for k, s in enumerate(t.steps, 1) if any(w.label == "m.morebuf.pc" for w in s.writes)]
+    assert writes, "morestack writes m.morebuf.pc"
+    k = writes[0]
+    pc = next(w.value for w in t.steps[k - 1].writes if w.label == "m.morebuf.pc")
+    first = picture.build(state(t, k)).panels[0]
+    texts = [lab.text for lab in first.labels]
+    assert "m.morebuf（gobuf）" in texts
+    at = texts.index("m.morebuf（gobuf）")
+    assert any(x.startswith(f"{pc:#x}") for x in texts[at:]), texts[at:]
+    assert "gobuf-written" in [b.cls for b in first.boxes]
+    # Not drawn where nothing writes it.
+    assert all("m.morebuf（gobuf）" not in [lab.text for p in picture.build(state(u, 0)).panels for lab in p.labels]
+               for u in (run("mcall"), run("gogo")))

@@ -66,7 +66,7 @@ class State:
     writes: tuple[tuple[str, int, str], ...]  # (label, value, desc)
     finished: bool
     stacks: tuple[StackView, ...]  # the trace's shown stacks, left to right
-    gobufs: tuple[tuple[str, tuple[GobufRow, ...]], ...]
+    gobufs: tuple[tuple[str, tuple[GobufRow, ...]], ...]  # ("g.sched" or "m.morebuf", rows)
 
     @property
     def file(self) -> str:
@@ -117,6 +117,18 @@ def gobuf_owners(t: Trace) -> tuple[str, ...]:
     """The g objects whose gobufs the picture shows: those of the shown stacks that are a g."""
     gs = {lab.split(".")[0] for _, _, lab in t.memory if lab.endswith(".sched.pc")}
     return tuple(o for o in shown_owners(t) if o in gs)
+
+
+MOREBUF = "m.morebuf"
+
+
+@lru_cache(maxsize=64)
+def gobufs_shown(t: Trace) -> tuple[str, ...]:
+    """The gobufs a picture shows, by label prefix: each shown g's `X.sched`, and `m.morebuf`
+    when the trace writes it (morestack records its caller's frame there)."""
+    out = tuple(f"{o}.sched" for o in gobuf_owners(t))
+    writes = any(w.label.startswith(MOREBUF + ".") for s in t.steps for w in s.writes)
+    return out + ((MOREBUF,) if writes and f"{MOREBUF}.pc" in _by_label(t) else ())
 
 
 @lru_cache(maxsize=64)
@@ -179,7 +191,7 @@ def _state(t: Trace, k: int, mem: dict[int, int], roles: dict[int, str], slots: 
     written = {w.addr & ~7 for w in step.writes} if step else set()
     stacks = tuple(_stack_view(t, owner, rng, mem, regs, written, roles, slots)
                    for owner, rng in windows(t).items())
-    gobufs = tuple((owner, _gobuf(t, owner, mem, written, slots)) for owner in gobuf_owners(t))
+    gobufs = tuple((name, _gobuf(t, name, mem, written, slots)) for name in gobufs_shown(t))
     writes = tuple((w.label, w.value, label(w.value, "")) for w in step.writes) if step else ()
     return State(k, n, step, next_pc, next_line, next_file, rows, t.tls_at(k),
                  t.tls_at(k - 1) if k else t.initial_tls_g, t.flags_at(k),
@@ -232,11 +244,11 @@ def _stack_view(t, owner, rng, mem, regs, written, roles, memo) -> StackView:
     return StackView(owner, lo, hi, tuple(slots), lo <= sp < hi, sp)
 
 
-def _gobuf(t, owner, mem, written, memo) -> tuple[GobufRow, ...]:
+def _gobuf(t, prefix, mem, written, memo) -> tuple[GobufRow, ...]:
     rows = []
     named = _by_label(t)
     for name in GOBUF_FIELDS:
-        addr = named[f"{owner}.sched.{name}"][0]
+        addr = named[f"{prefix}.{name}"][0]
         key = (name, mem.get(addr, 0), addr in written)
         row = memo.get(key)
         if row is None:

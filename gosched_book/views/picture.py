@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..trace import Trace
-from .model import Slot, StackView, State, state
+from .model import MOREBUF, Slot, StackView, State, state
 
 PANEL_W = 332  # fits a 390-px phone's book column without scaling text below 11 px
 GUTTER = 38  # left: SP arrow; right: BP arrow
@@ -147,8 +147,9 @@ def _pointer(name: str, y: float) -> tuple[Arrow, Label]:
 
 
 @lru_cache(maxsize=4096)  # the static site draws many runs whose stacks look the same
-def panel(view: StackView, gobuf: tuple | None, bp: int, stray: tuple[str, ...] = ()) -> Panel:
-    """The picture of one stack; `stray` lists registers (SP/BP) pointing into no shown stack."""
+def panel(view: StackView, gobufs: tuple, bp: int, stray: tuple[str, ...] = ()) -> Panel:
+    """The picture of one stack and the gobufs drawn under it ((name, rows) pairs, name like
+    "g.sched" or "m.morebuf"); `stray` lists registers (SP/BP) pointing into no shown stack."""
     boxes: list[Box] = []
     labels = [Label(PANEL_W / 2, 20, stack_title(view.owner), 14, "title", "middle", True),
               Label(BOX_X + 16, TOP - 8, "高地址", FONT_PX, "dim")]
@@ -191,10 +192,9 @@ def panel(view: StackView, gobuf: tuple | None, bp: int, stray: tuple[str, ...] 
         labels.append(Label(BOX_X + 10, y + 17, fit(text, FONT_PX, PANEL_W - BOX_X - 12), FONT_PX, cls,
                             bold=True))
         y += 24
-    if gobuf is not None:
-        owner, rows = gobuf
+    for name, rows in gobufs:
         y += 6
-        labels.append(Label(BOX_X, y + 14, f"{owner}.sched（gobuf）", 13, "title", bold=True))
+        labels.append(Label(BOX_X, y + 14, f"{name}（gobuf）", 13, "title", bold=True))
         y += 22
         for row in rows:
             boxes.append(Box(BOX_X, y, BOX_W, GB_ROW, "gobuf-written" if row.written else "gobuf"))
@@ -225,14 +225,18 @@ def _alt(st: State) -> str:
 def build(st: State) -> Picture:
     """The picture of one State."""
     gobufs = dict(st.gobufs)
+    morebuf = gobufs.pop(MOREBUF, None)
     rsp = next(r.value for r in st.regs if r.name == "rsp")
     rbp = next(r.value for r in st.regs if r.name == "rbp")
     stray = tuple(n for n, v in (("SP", rsp), ("BP", rbp))
                   if not any(v_.lo <= v < v_.hi for v_ in st.stacks))
     panels = []
     for i, view in enumerate(st.stacks):
-        gb = (view.owner, gobufs[view.owner]) if view.owner in gobufs else None
-        panels.append(panel(view, gb, rbp, stray if i == 0 else ()))
+        own = f"{view.owner}.sched"
+        gbs = ((own, gobufs[own]),) if own in gobufs else ()
+        if i == 0 and morebuf is not None:  # the frame it records is on the first (user) stack
+            gbs += ((MOREBUF, morebuf),)
+        panels.append(panel(view, gbs, rbp, stray if i == 0 else ()))
     return Picture(tuple(panels), _alt(st))
 
 
