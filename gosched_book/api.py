@@ -51,7 +51,7 @@ class _Unsettled(Exception):
         self.trace = trace
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=512)  # a static stepper's controls make ~270 distinct runs
 def _run(s: Scenario) -> Trace:
     from .machine import run_world
     from .patch import mark
