@@ -124,11 +124,14 @@ def _choice_control(name: str) -> Control:
 # Sliders -----------------------------------------------------------------------------------
 
 def _around(center: int, lo: int, hi: int) -> list[int]:
-    """8-byte steps across a frame around `center`, the stack's ends and just beyond them,
-    the stack guard, and addresses outside any stack (nil, unmapped, non-canonical, the top)."""
+    """8-byte steps across a frame around `center`, across the lowest words (a frame pushed from
+    there runs out of stack at one instruction or another) and across the highest (what a RET
+    finds there differs), just beyond both ends, the stack guard, and addresses outside any
+    stack (nil, unmapped, non-canonical, the top of the address space)."""
     pts = [center + 8 * k for k in range(-4, 5)]
-    pts += [lo - 8, lo, lo + 8, lo + STACK_GUARD - 8, lo + STACK_GUARD, lo + STACK_GUARD + 8,
-            hi - 16, hi - 8, hi, hi + 8, 0, UNMAPPED, NONCANONICAL, (1 << 64) - 8]
+    pts += [lo + 8 * k for k in range(-1, 9)] + [hi - 8 * k for k in range(-1, 9)]
+    pts += [lo + STACK_GUARD - 8, lo + STACK_GUARD, lo + STACK_GUARD + 8,
+            0, UNMAPPED, NONCANONICAL, (1 << 64) - 8]
     return sorted({p & ((1 << 64) - 1) for p in pts})
 
 
