@@ -163,18 +163,19 @@ def state(t: Trace, k: int) -> State:
 
 def states(t: Trace) -> list[State]:
     """state(t, k) for every k, in one pass over the trace (memory and roles kept as it goes)."""
-    mem, roles, slots = t.memory_at(0), roles_at(t, 0), {}
-    out = [_state(t, 0, mem, roles, slots)]
+    mem, roles, memo = t.memory_at(0), roles_at(t, 0), {}
+    out = [_state(t, 0, mem, roles, memo)]
     for k, s in enumerate(t.steps, 1):
         mem = dict(mem)
         apply_writes(mem, s)
         roles = _add_roles(dict(roles), s)
-        out.append(_state(t, k, mem, roles, slots))
+        out.append(_state(t, k, mem, roles, memo))
     return out
 
 
-def _state(t: Trace, k: int, mem: dict[int, int], roles: dict[int, str], slots: dict) -> State:
-    """state(t, k) from the memory and roles after k steps; `slots` memoizes equal Slots."""
+def _state(t: Trace, k: int, mem: dict[int, int], roles: dict[int, str], memo: dict) -> State:
+    """state(t, k) from the memory and roles after k steps; `memo` shares equal Slots (6-tuple
+    keys) and GobufRows (3-tuple keys) across the steps of one trace."""
     n = len(t.steps)
     label = t.labels.get
     step = t.steps[k - 1] if k else None
@@ -189,9 +190,9 @@ def _state(t: Trace, k: int, mem: dict[int, int], roles: dict[int, str], slots: 
         hit = next((s for s in t.steps if s.pc == next_pc), None)
         next_line, next_file = (hit.line, hit.file) if hit else (0, "")
     written = {w.addr & ~7 for w in step.writes} if step else set()
-    stacks = tuple(_stack_view(t, owner, rng, mem, regs, written, roles, slots)
+    stacks = tuple(_stack_view(t, owner, rng, mem, regs, written, roles, memo)
                    for owner, rng in windows(t).items())
-    gobufs = tuple((name, _gobuf(t, name, mem, written, slots)) for name in gobufs_shown(t))
+    gobufs = tuple((name, _gobuf(t, name, mem, written, memo)) for name in gobufs_shown(t))
     writes = tuple((w.label, w.value, label(w.value, "")) for w in step.writes) if step else ()
     return State(k, n, step, next_pc, next_line, next_file, rows, t.tls_at(k),
                  t.tls_at(k - 1) if k else t.initial_tls_g, t.flags_at(k),
