@@ -103,6 +103,8 @@ def _mem(op, res: Resolver, frame: int) -> MemoryOperand:
 def build(ins: Instruction, res: Resolver, long_branch: bool, frame: int = 0) -> Ins | None:
     """The iced instruction for one Plan 9 instruction, or None when it emits no bytes."""
     m, ops = ins.mnemonic, ins.operands
+    if m == "NOP" and not ops:
+        return None  # a bare NOP is a placeholder in Go's Prog list: no bytes
     want, what = MNEMONICS[m]
     if len(ops) != want:
         plural = "operand" if want == 1 else "operands"
@@ -143,7 +145,7 @@ def build(ins: Instruction, res: Resolver, long_branch: bool, frame: int = 0) ->
             _need32(s)
             return Ins.create_mem_i32(_code(f"MOV_RM{w}_IMM32"), mem(d), s.value)
         if kinds == "ar" and q:
-            return Ins.create_reg_mem(Code.LEA_R64_M, R64[d.name], mem(SymRef(s.symbol, s.offset, s.col)))
+            return Ins.create_reg_mem(Code.LEA_R64_M, R64[d.name], mem(SymRef(s.symbol, s.offset, s.col, s.abi)))
         raise bad()
     if m == "LEAQ":
         if kinds in ("mr", "sr"):
@@ -154,6 +156,8 @@ def build(ins: Instruction, res: Resolver, long_branch: bool, frame: int = 0) ->
         if kinds in ("ir", "im"):
             _need32(s)
             size = "IMM8" if _fits8(s.value) else "IMM32"
+            if kinds == "ir" and d.name == "AX" and size == "IMM32":
+                return Ins.create_reg_i32(_code(f"{op}_RAX_IMM32"), Register.RAX, s.value)  # 48 05 id
             dst = R64[d.name] if kinds == "ir" else mem(d)
             f = Ins.create_reg_i32 if kinds == "ir" else Ins.create_mem_i32
             return f(_code(f"{op}_RM64_{size}"), dst, s.value)
@@ -175,6 +179,8 @@ def build(ins: Instruction, res: Resolver, long_branch: bool, frame: int = 0) ->
         if kinds in ("ri", "mi"):
             _need32(b)
             size = "IMM8" if _fits8(b.value) else "IMM32"
+            if kinds == "ri" and a.name == "AX" and size == "IMM32":
+                return Ins.create_reg_i32(Code.CMP_RAX_IMM32, Register.RAX, b.value)  # 48 3d id
             f = Ins.create_reg_i32 if kinds == "ri" else Ins.create_mem_i32
             return f(_code(f"CMP_RM64_{size}"), R64[a.name] if kinds == "ri" else mem(a), b.value)
         raise bad()
@@ -184,6 +190,8 @@ def build(ins: Instruction, res: Resolver, long_branch: bool, frame: int = 0) ->
             return Ins.create_reg_reg(Code.TEST_RM64_R64, R64[d.name], R64[s.name])
         if kinds == "ir":
             _need32(s)
+            if d.name == "AX":
+                return Ins.create_reg_i32(Code.TEST_RAX_IMM32, Register.RAX, s.value)  # 48 a9 id
             return Ins.create_reg_i32(Code.TEST_RM64_IMM32, R64[d.name], s.value)
         raise bad()
     if m == "TESTL":

@@ -16,7 +16,7 @@ MNEMONICS: dict[str, tuple[int, str]] = {
     "TESTL": (2, "source, destination"),
     "XORPS": (2, "source X register, destination X register"),
     "BYTE": (1, "$byte (only $0x90, the one-byte NOP, is supported)"),
-    "NOP": (1, "register (a hint for vet; emits nothing)"),
+    "NOP": (1, "register, or nothing (a hint for vet; emits nothing)"),
     "FUNCDATA": (2, "$index, symbol(SB) (GC metadata; emits no code)"),
     "PCDATA": (2, "$table, $value (GC metadata; emits no code)"),
     "PUSHQ": (1, "register or $constant"),

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from typing import NamedTuple
 
 from ..errors import AsmError, SourceLocation
@@ -17,8 +18,8 @@ from .preprocess import Line, preprocess
 _TOKEN = re.compile(
     r"""
     (?P<ws>\s+)
-  | (?P<num>0[xX][0-9a-fA-F]+|\d+)
-  | (?P<ident>[A-Za-z_\u00b7][\w\u00b7./]*(?:<[A-Za-z0-9]*>)?)
+  | (?P<num>0[xX][0-9a-fA-F]+|[0-9]+)
+  | (?P<ident>(?:[^\W\d]|[\u00b7\u2215])[\w\u00b7\u2215./]*(?:<[A-Za-z0-9]*>)?)
   | (?P<punct><<|>>|[$(),+\-*:|;&^~/%])
     """,
     re.VERBOSE,
@@ -49,12 +50,20 @@ def _lex(code: str) -> list[Tok]:
     while pos < len(code):
         m = _TOKEN.match(code, pos)
         if not m:
-            raise _Fail(f"unexpected character {code[pos]!r}", pos + 1)
+            raise _Fail(_unexpected(code[pos]), pos + 1)
         if m.lastgroup != "ws":
             out.append(Tok(m.lastgroup, m.group(), pos + 1))
         pos = m.end()
     out.append(Tok("end", "", len(code) + 1))
     return out
+
+
+def _unexpected(ch: str) -> str:
+    """Go's lexer reads only ASCII digits as numbers: a Unicode digit is named, with its code."""
+    if unicodedata.category(ch) == "Nd":
+        return (f"unexpected character {ch!r} ({unicodedata.name(ch, 'a digit')}, U+{ord(ch):04X}): "
+                "numbers are written with the ASCII digits 0-9, as in Go's assembler")
+    return f"unexpected character {ch!r} (U+{ord(ch):04X})"
 
 
 def _number(tok: "Tok") -> int:
@@ -135,7 +144,8 @@ class _Operand:
                 name, off, pseudo, _ = self._symbolic()
                 if pseudo != "SB":
                     raise _Fail("expected $symbol(SB)", t.col)
-                return AddrOf(name, off, col)
+                sym, abi = _abi(name, t.col)
+                return AddrOf(sym, off, col, abi)
             return Imm(self._constant(), col)
         t = self.tok
         if t.kind == "ident" and t.text in XREGISTERS:
@@ -164,7 +174,8 @@ class _Operand:
         if t.kind == "ident" and t.text not in self.consts and self._looks_symbolic():
             name, off, pseudo, name_col = self._symbolic()
             if pseudo == "SB":
-                return SymRef(name, off, col)
+                sym, abi = _abi(name, name_col)
+                return SymRef(sym, off, col, abi)
             if pseudo == "FP":
                 return Mem("SP", off, fp_name=name, col=col)
             raise _Fail("N(PC) takes a number, not a name", name_col)
@@ -315,6 +326,16 @@ class _Operand:
         for op in reversed(signs):
             v = -v if op == "-" else ~v if op == "~" else v
         return v
+
+
+def _abi(name: str, col: int) -> tuple[str, str]:
+    """(symbol, selector) of `sym<ABIInternal>`: the selector names which ABI's entry is meant."""
+    m = re.fullmatch(r"(.*)<(\w*)>", name)
+    if not m or not m.group(2):
+        return name, ""  # plain, or a file-local sym<>
+    if m.group(2) not in ("ABI0", "ABIInternal"):
+        raise _Fail(f"unknown ABI selector <{m.group(2)}>: expected <ABI0> or <ABIInternal>", col)
+    return m.group(1), m.group(2)
 
 
 def _div(a: int, b: int) -> int:

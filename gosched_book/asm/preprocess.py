@@ -29,7 +29,8 @@ HEADER_MACROS = {"funcdata.h": {
 MAX_EXPANSION = 64  # nested macro expansions before we call it runaway
 MAX_EXPANDED = 20_000  # characters one line may grow to through macros
 
-_IDENT = re.compile(r"[A-Za-z_\u00b7][\w\u00b7]*")
+# Go's identifiers: a letter, _, · or ∕, then those or digits (Unicode letters and digits count).
+_IDENT = re.compile(r"[^\W\d][\w\u00b7\u2215]*|[\u00b7\u2215][\w\u00b7\u2215]*")
 _DIRECTIVE = re.compile(r"\s*#\s*(\w*)(.*)", re.S)
 
 
@@ -105,7 +106,9 @@ def preprocess(source: str, first_line: int = 1) -> tuple[list[Line], list[Prepr
     raw = split_lines(source)
     macros: dict[str, Macro] = {}
     defined = set(PREDEFINED)
-    conds: list[tuple[bool, bool, int]] = []  # (active, seen #else, line) per open #ifdef
+    # Per open #ifdef: (its own condition, seen #else, line, lines active here). The last field
+    # folds in every enclosing condition, so a line's activity is one look, not a walk.
+    conds: list[tuple[bool, bool, int, bool]] = []
     out: list[Line] = []
     errors: list[PreprocessError] = []
     in_block, block_start = False, (0, 0, "")
@@ -117,7 +120,7 @@ def preprocess(source: str, first_line: int = 1) -> tuple[list[Line], list[Prepr
         if in_block and not was_block:
             block_start = (n, opened, text)
         k += 1
-        active = all(c[0] for c in conds)
+        active = conds[-1][3] if conds else True
         d = _DIRECTIVE.match(code)
         if d:
             body = d.group(2)
@@ -143,7 +146,7 @@ def preprocess(source: str, first_line: int = 1) -> tuple[list[Line], list[Prepr
     if in_block:
         line, col, text = block_start
         errors.append(PreprocessError("comment /* is never closed with */", line, col, text))
-    for _, _, line in conds:
+    for _, _, line, _ in conds:
         errors.append(PreprocessError("#ifdef without #endif", line, 1, raw[line - first_line]))
     return out, errors
 
@@ -155,13 +158,14 @@ def _directive(name: str, body: str, active: bool, macros: dict, defined: set, c
         if len(words) != 1:
             raise PreprocessError(f"#{name} takes one name", line, 1, "")
         yes = (words[0] in defined or words[0] in macros) == (name == "ifdef")
-        conds.append((yes, False, line))
+        conds.append((yes, False, line, active and yes))
         return
     if name == "else":
         if not conds or conds[-1][1]:
             raise PreprocessError("#else without #ifdef", line, 1, "")
-        yes, _, at = conds.pop()
-        conds.append((not yes, True, at))
+        yes, _, at, _ = conds.pop()
+        outer = conds[-1][3] if conds else True
+        conds.append((not yes, True, at, outer and not yes))
         return
     if name == "endif":
         if not conds:
@@ -197,9 +201,12 @@ def _directive(name: str, body: str, active: bool, macros: dict, defined: set, c
 
 
 def _define(body: str, line: int) -> Macro:
-    m = re.match(r"\s*([A-Za-z_\u00b7][\w\u00b7]*)(\([^)]*\))?", body)
+    m = re.match(r"\s*([^\W\d][\w\u00b7\u2215]*)(\([^)]*\))?", body)
     if not m:
         raise PreprocessError("expected a macro name after #define", line, 1, "")
+    if m.group(2) is None and body[m.end():m.end() + 1] == "(":
+        raise PreprocessError(f"bad definition for {m.group(1)}: the parameter list "
+                              f"{body[m.end():].strip()!r} is not closed with ')'", line, 1, "")
     params = None
     if m.group(2) is not None:
         params = tuple(p.strip() for p in m.group(2)[1:-1].split(",")) if m.group(2) != "()" else ()

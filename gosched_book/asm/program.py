@@ -29,11 +29,12 @@ class Imm:
 
 @dataclass(frozen=True)
 class AddrOf:
-    """`$sym(SB)`: the address of a symbol."""
+    """`$sym(SB)`: the address of a symbol; `abi` is a selector written after it (`<ABIInternal>`)."""
 
     symbol: str
     offset: int = 0
     col: int = 0
+    abi: str = ""
 
 
 @dataclass(frozen=True)
@@ -51,11 +52,12 @@ class Mem:
 
 @dataclass(frozen=True)
 class SymRef:
-    """`sym+off(SB)`."""
+    """`sym+off(SB)`; `abi` is a selector written after the name (`sym<ABIInternal>(SB)`)."""
 
     symbol: str
     offset: int = 0
     col: int = 0
+    abi: str = ""
 
 
 @dataclass(frozen=True)
