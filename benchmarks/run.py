@@ -1,4 +1,4 @@
-"""Benchmarks; prints medians. `make bench`, or `python benchmarks/run.py [core|whatif|views|all|site|pages]`."""
+"""Benchmarks; prints medians. `make bench`, or `python benchmarks/run.py [core|asm|whatif|views|all|site|pages]`."""
 from __future__ import annotations
 
 import statistics
@@ -100,6 +100,11 @@ if __name__ == "__main__":
         bench_pages()
     if which in ("core", "all"):
         bench_core()
+    if which in ("asm", "all"):
+        sys.path.insert(0, str(Path(__file__).parent))
+        from asm_runtime_bench import bench_asm_runtime
+
+        bench_asm_runtime(median_ms)
     if which in ("whatif", "all"):
         sys.path.insert(0, str(Path(__file__).parent))
         from whatif_bench import bench_whatif

@@ -70,3 +70,9 @@ def test_nested_ifdef_keeps_inner_conditions():
     src = "#ifdef NOPE\n#ifdef GOOS_linux\n#define X 1\n#else\n#define X 2\n#endif\n#endif\n"
     with pytest.raises(AsmError, match="unknown symbol 'X'"):
         parse(src + HEADER + "    MOVQ $X, AX\n")
+
+
+def test_a_bad_text_line_after_a_block_is_an_asm_error():
+    with pytest.raises(AsmError) as ei:
+        parse(HEADER + "    RET\nTEXT g(SB), BOGUS, $0\n    RET\n")
+    assert ei.value.line == 3 and "unknown TEXT flag 'BOGUS'" in ei.value.message

@@ -461,6 +461,7 @@ def parse(source: str, file: str = "<listing>", first_line: int = 1) -> Program:
                     raise _Fail("expected an instruction mnemonic", head.col)
                 if head.text == "TEXT":
                     close()
+                    cur = None  # a TEXT line that fails below must not close the block again
                     name, abi, flags, frame, args = _parse_text(toks, head.col)
                     cur = dict(name=name, abi=abi, flags=flags, frame=frame, argsize=args,
                                loc=_loc(file, n, head.col, line), body=[], labels=set())

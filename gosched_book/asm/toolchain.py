@@ -73,10 +73,15 @@ def external_symbols(programs) -> dict[str, int]:
     return names
 
 
-def assemble_block(block: Block, file: str) -> Image:
-    """The block assembled at BASE, with every other symbol at its own far address."""
-    prog = parse(block.text, file)
+def assemble_source(text: str, file: str) -> Image:
+    """A whole listing assembled at BASE, with every symbol it does not define far away."""
+    prog = parse(text, file)
     return link([prog], BASE, external_symbols([prog]))
+
+
+def assemble_block(block: Block, file: str) -> Image:
+    """One TEXT block (with the file's directives before it) assembled as `assemble_source`."""
+    return assemble_source(block.text, file)
 
 
 def _where(address: int, image: Image, extern: dict[str, int], abi: str) -> str:
