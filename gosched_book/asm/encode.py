@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import re
 import threading
+from dataclasses import dataclass
 
 from iced_x86 import Code, Decoder, Encoder, Formatter, FormatterSyntax, Instruction as Ins
 from iced_x86 import MemoryOperand, Register
 
 from ..errors import AsmError
+from . import generic
 from .mnemonics import CONDITIONS, MNEMONICS
 from .program import AddrOf, Imm, Instruction, LabelRef, Mem, PCRel, Reg, SymRef, TLSBase
 
@@ -83,25 +85,71 @@ class Resolver:
         raise Unencodable("not a branch target", getattr(op, "col", 0))
 
 
-def _mem(op, res: Resolver, frame: int) -> MemoryOperand:
+@dataclass(frozen=True)
+class MemFields:
+    """A memory operand as iced's Instruction takes it."""
+
+    base: int
+    index: int = Register.NONE
+    scale: int = 1
+    displ: int = 0
+    displ_size: int = 0
+    seg: int = Register.NONE
+
+    def operand(self) -> MemoryOperand:
+        return MemoryOperand(self.base, self.index, self.scale, displ=self.displ,
+                             displ_size=self.displ_size, seg=self.seg)
+
+
+def mem_fields(op, res: Resolver, frame: int) -> MemFields:
     if isinstance(op, SymRef):
-        return MemoryOperand(Register.RIP, displ=res.target(op, None), displ_size=8)
+        return MemFields(Register.RIP, displ=res.target(op, None), displ_size=8)
     if op.tls:
-        return MemoryOperand(Register.NONE, displ=-8, displ_size=8, seg=Register.FS)
+        return MemFields(Register.NONE, displ=-8, displ_size=8, seg=Register.FS)
     disp = op.disp + (frame + 8 if op.fp_name else 0)
     if not _fits32(disp):
         raise Unencodable(f"displacement {disp:#x} does not fit in 32 bits", op.col)
-    return MemoryOperand(
-        R64[op.base],
-        R64[op.index] if op.index else Register.NONE,
-        op.scale,
-        displ=disp,
-        displ_size=1 if disp else 0,
-    )
+    if op.base is None:  # (index*scale) alone: an absolute disp32 with the index
+        return MemFields(Register.NONE, R64[op.index] if op.index else Register.NONE, op.scale,
+                         displ=disp, displ_size=8)
+    return MemFields(R64[op.base], R64[op.index] if op.index else Register.NONE, op.scale,
+                     displ=disp, displ_size=1 if disp else 0)
+
+
+def _mem(op, res: Resolver, frame: int) -> MemoryOperand:
+    return mem_fields(op, res, frame).operand()
 
 
 def build(ins: Instruction, res: Resolver, long_branch: bool, frame: int = 0) -> Ins | None:
     """The iced instruction for one Plan 9 instruction, or None when it emits no bytes."""
+    m, ops = ins.mnemonic, ins.operands
+    vector = any(isinstance(o, Reg) and o.name not in R64 for o in ops)
+    if m in MNEMONICS and not (vector and m != "XORPS"):
+        try:
+            return _build_known(ins, res, long_branch, frame)
+        except Unencodable as e:
+            if not generic.known(m) or "takes" in e.message:
+                raise
+            try:
+                return _build_generic(ins, res, frame)
+            except Unencodable:
+                raise e from None
+    return _build_generic(ins, res, frame)
+
+
+def _build_generic(ins: Instruction, res: Resolver, frame: int) -> Ins:
+    m, ops = ins.mnemonic, ins.operands
+    if not generic.known(m):
+        raise Unencodable(f"unknown instruction {m!r}", ins.loc.column)
+    try:
+        return generic.build(m, ops, lambda o: mem_fields(o, res, frame))
+    except generic.NoForm:
+        kinds = "".join(_kind(o) for o in ops)
+        raise Unencodable(f"{m} cannot take operands of this shape ({_describe(kinds)})",
+                          getattr(ops[0], "col", ins.loc.column) if ops else ins.loc.column) from None
+
+
+def _build_known(ins: Instruction, res: Resolver, long_branch: bool, frame: int) -> Ins | None:
     m, ops = ins.mnemonic, ins.operands
     if m == "NOP" and not ops:
         return None  # a bare NOP is a placeholder in Go's Prog list: no bytes

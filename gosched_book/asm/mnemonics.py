@@ -27,14 +27,20 @@ MNEMONICS: dict[str, tuple[int, str]] = {
     "INT": (1, "$vector"),
 }
 
-# Conditional jumps: Plan 9 name -> Intel condition suffix.
-CONDITIONS = {
-    "JEQ": "E", "JE": "E", "JZ": "E",
-    "JNE": "NE", "JNZ": "NE",
-    "JLT": "L", "JGE": "GE", "JGT": "G", "JLE": "LE",
-    "JCS": "B", "JLO": "B", "JCC": "AE", "JHS": "AE",
-    "JHI": "A", "JLS": "BE",
+# Go's condition names -> Intel condition suffix (SETEQ, CMOVQEQ, JEQ, ...).
+GO_CONDITIONS = {
+    "EQ": "E", "NE": "NE", "CS": "B", "CC": "AE", "HI": "A", "LS": "BE", "LT": "L", "GE": "GE",
+    "GT": "G", "LE": "LE", "MI": "S", "PL": "NS", "OS": "O", "OC": "NO", "PS": "P", "PC": "NP",
 }
+# Conditional jumps, with the alternates Go's assembler accepts (cmd/asm/internal/arch/arch.go):
+# Plan 9 name -> Intel condition suffix.
+CONDITIONS = {f"J{k}": v for k, v in GO_CONDITIONS.items()}
+CONDITIONS.update({
+    "JA": "A", "JAE": "AE", "JB": "B", "JBE": "BE", "JC": "B", "JE": "E", "JG": "G", "JHS": "AE",
+    "JL": "L", "JLO": "B", "JNA": "BE", "JNAE": "B", "JNB": "AE", "JNBE": "A", "JNC": "AE",
+    "JNG": "LE", "JNGE": "L", "JNL": "GE", "JNLE": "G", "JNO": "NO", "JNP": "NP", "JNS": "NS",
+    "JNZ": "NE", "JO": "O", "JP": "P", "JPE": "P", "JPO": "NP", "JS": "S", "JZ": "E",
+})
 for _j in CONDITIONS:
     MNEMONICS[_j] = (1, "target: label, symbol(SB) or N(PC)")
 

@@ -9,9 +9,10 @@ from typing import NamedTuple
 from ..errors import AsmError, SourceLocation
 from ..layout import go_asm_symbols
 from .program import (
-    REGISTERS, XREGISTERS, AddrOf, Function, Imm, Instruction, Label, LabelRef, Mem, Operand,
+    OTHER_REGISTERS, REGISTERS, XREGISTERS, AddrOf, Function, Imm, Instruction, Label, LabelRef, Mem, Operand,
     PCRel, Program, Reg, SymRef, TLSBase,
 )
+from . import generic
 from .mnemonics import BRANCHES, MNEMONICS
 from .preprocess import Line, preprocess
 
@@ -148,7 +149,7 @@ class _Operand:
                 return AddrOf(sym, off, col, abi)
             return Imm(self._constant(), col)
         t = self.tok
-        if t.kind == "ident" and t.text in XREGISTERS:
+        if t.kind == "ident" and t.text in OTHER_REGISTERS:
             self.i += 1
             return Reg(t.text, col)
         if t.kind == "ident" and t.text in REGISTERS and self._peek(self.i + 1).text != "(":
@@ -512,7 +513,7 @@ def _instruction(toks, loc: SourceLocation, text: str, comment: str, consts) -> 
             raise _Fail("get_tls takes one register: get_tls(CX)", head.col)
         return Instruction("MOVQ", (TLSBase(toks[1].col), Reg(rest[1], toks[2].col)), loc,
                            comment, macro=f"get_tls({rest[1]})", text=text)
-    if head.text not in MNEMONICS:
+    if head.text not in MNEMONICS and not generic.known(head.text):
         raise _Fail(f"unknown instruction {head.text!r}{_nearest(head.text, MNEMONICS)}", head.col)
     groups = _split_operands(toks[1:]) if toks[1].kind != "end" else []
     branch = head.text in BRANCHES

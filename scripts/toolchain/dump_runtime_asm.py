@@ -34,7 +34,8 @@ OUT = Path(__file__).resolve().parents[2] / "gosched_book" / "asm" / "data"
 
 _INSN = re.compile(r"^\s+(?P<file>[\w.]+):(?P<line>\d+)\t0x[0-9a-f]+\t+(?P<hex>[0-9a-f]+)\t+"
                    r"(?P<text>[^\t]*)\t*(?P<rel>.*?)\s*$")
-_RELOC = re.compile(r"\[(\d+):(\d+)\](R_\w+)(?::(\S+?))?(?:([+-]\d+))?(?=\s|$)")
+# [start:end]R_TYPE:symbol+addend (objdump prints a negative addend as +-1)
+_RELOC = re.compile(r"\[(\d+):(\d+)\](R_\w+)(?::([^\s+]*))?(?:\+(-?\d+))?(?=\s|$)")
 _ASMHDR = re.compile(r"^#define (\w+) (-?\d+)$")
 
 
@@ -103,7 +104,8 @@ def _suite(path: Path) -> list[dict]:
 def _compact(data: dict, item: str) -> str:
     """JSON with one record (an instruction, a case) per line, for readable diffs."""
     text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
-    return text.replace("," + item, ",\n" + item).replace("[" + item, "[\n" + item) + "\n"
+    text = text.replace("," + item, ",\n" + item).replace("[" + item, "[\n" + item)
+    return text.replace(',{"name":', ',\n{"name":').replace('[{"name":', '[\n{"name":') + "\n"
 
 
 def main() -> None:
@@ -118,7 +120,7 @@ def main() -> None:
         runtime = {"go": version, "generated_by": "scripts/toolchain/dump_runtime_asm.py",
                    "go_asm_h": _asm_constants(work / "go_asm.h", sources), "files": files}
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "toolchain_runtime.json").write_text(_compact(runtime, '{"go":'))
+    (OUT / "toolchain_runtime.json").write_text(_compact(runtime, '{"line":'))
     testdata = GOROOT / "src" / "cmd" / "asm" / "internal" / "asm" / "testdata"
     suite = {"go": version, "generated_by": "scripts/toolchain/dump_runtime_asm.py",
              "cases": [c for f in SUITE for c in _suite(testdata / f)]}
