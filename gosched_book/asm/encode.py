@@ -24,6 +24,19 @@ R32 = {
     **{f"R{i}": getattr(Register, f"R{i}D") for i in range(8, 16)},
 }
 XMM = {f"X{i}": getattr(Register, f"XMM{i}") for i in range(16)}
+# Raw bytes in the text: BYTE/WORD/LONG/QUAD $v, and the prefixes Go writes as instructions.
+DATA_SIZES = {"BYTE": 1, "WORD": 2, "LONG": 4, "QUAD": 8}
+PREFIXES = {"REP": 0xF3, "REPN": 0xF2, "LOCK": 0xF0}
+_DECLARE = {1: "create_declare_byte_1", 2: "create_declare_word_1", 4: "create_declare_dword_1",
+            8: "create_declare_qword_1"}
+DATA_CODES = frozenset({Code.DECLAREBYTE, Code.DECLAREWORD, Code.DECLAREDWORD, Code.DECLAREQWORD})
+
+
+def declare(data: bytes) -> Ins:
+    """An iced data declaration emitting exactly `data` (1, 2, 4 or 8 bytes)."""
+    return getattr(Ins, _DECLARE[len(data)])(int.from_bytes(data, "little"))
+
+
 _ALU = {"ADDQ": "ADD", "SUBQ": "SUB", "ANDQ": "AND", "ORQ": "OR", "XORQ": "XOR"}
 
 
@@ -101,12 +114,13 @@ class MemFields:
                              displ_size=self.displ_size, seg=self.seg)
 
 
-def mem_fields(op, res: Resolver, frame: int) -> MemFields:
+def mem_fields(op, res: Resolver) -> MemFields:
+    """FP and named-SP slots are already hardware-SP offsets here (frame.lower)."""
     if isinstance(op, SymRef):
         return MemFields(Register.RIP, displ=res.target(op, None), displ_size=8)
     if op.tls:
         return MemFields(Register.NONE, displ=-8, displ_size=8, seg=Register.FS)
-    disp = op.disp + (frame + 8 if op.fp_name else 0)
+    disp = op.disp
     if not _fits32(disp):
         raise Unencodable(f"displacement {disp:#x} does not fit in 32 bits", op.col)
     if op.base is None:  # (index*scale) alone: an absolute disp32 with the index
@@ -116,40 +130,40 @@ def mem_fields(op, res: Resolver, frame: int) -> MemFields:
                      displ=disp, displ_size=1 if disp else 0)
 
 
-def _mem(op, res: Resolver, frame: int) -> MemoryOperand:
-    return mem_fields(op, res, frame).operand()
+def _mem(op, res: Resolver) -> MemoryOperand:
+    return mem_fields(op, res).operand()
 
 
-def build(ins: Instruction, res: Resolver, long_branch: bool, frame: int = 0) -> Ins | None:
+def build(ins: Instruction, res: Resolver, long_branch: bool) -> Ins | None:
     """The iced instruction for one Plan 9 instruction, or None when it emits no bytes."""
     m, ops = ins.mnemonic, ins.operands
     vector = any(isinstance(o, Reg) and o.name not in R64 for o in ops)
     if m in MNEMONICS and not (vector and m != "XORPS"):
         try:
-            return _build_known(ins, res, long_branch, frame)
+            return _build_known(ins, res, long_branch)
         except Unencodable as e:
             if not generic.known(m) or "takes" in e.message:
                 raise
             try:
-                return _build_generic(ins, res, frame)
+                return _build_generic(ins, res)
             except Unencodable:
                 raise e from None
-    return _build_generic(ins, res, frame)
+    return _build_generic(ins, res)
 
 
-def _build_generic(ins: Instruction, res: Resolver, frame: int) -> Ins:
+def _build_generic(ins: Instruction, res: Resolver) -> Ins:
     m, ops = ins.mnemonic, ins.operands
     if not generic.known(m):
         raise Unencodable(f"unknown instruction {m!r}", ins.loc.column)
     try:
-        return generic.build(m, ops, lambda o: mem_fields(o, res, frame))
+        return generic.build(m, ops, lambda o: mem_fields(o, res))
     except generic.NoForm:
         kinds = "".join(_kind(o) for o in ops)
         raise Unencodable(f"{m} cannot take operands of this shape ({_describe(kinds)})",
                           getattr(ops[0], "col", ins.loc.column) if ops else ins.loc.column) from None
 
 
-def _build_known(ins: Instruction, res: Resolver, long_branch: bool, frame: int) -> Ins | None:
+def _build_known(ins: Instruction, res: Resolver, long_branch: bool) -> Ins | None:
     m, ops = ins.mnemonic, ins.operands
     if m == "NOP" and not ops:
         return None  # a bare NOP is a placeholder in Go's Prog list: no bytes
@@ -159,7 +173,7 @@ def _build_known(ins: Instruction, res: Resolver, long_branch: bool, frame: int)
         shape = f" ({what})" if what else ""
         raise Unencodable(f"{m} takes {want} {plural}{shape}; got {len(ops)}", ins.loc.column)
     kinds = "".join(_kind(o) for o in ops)
-    mem = lambda o: o if isinstance(o, MemoryOperand) else _mem(o, res, frame)  # noqa: E731
+    mem = lambda o: o if isinstance(o, MemoryOperand) else _mem(o, res)  # noqa: E731
     bad = lambda: Unencodable(  # noqa: E731 - built only when raised
         f"{m} cannot take operands of this shape ({_describe(kinds)})",
         getattr(ops[0], "col", ins.loc.column) if ops else ins.loc.column)
@@ -199,6 +213,12 @@ def _build_known(ins: Instruction, res: Resolver, long_branch: bool, frame: int)
         if kinds in ("mr", "sr"):
             return Ins.create_reg_mem(Code.LEA_R64_M, R64[ops[1].name], mem(ops[0]))
         raise bad()
+    if m == "ADJSP":  # SUBQ $n, SP (ADDQ $-n, SP when n < 0), as obj6 rewrites it
+        if kinds != "i":
+            raise bad()
+        v = ops[0].value
+        alu = Instruction("SUBQ" if v >= 0 else "ADDQ", (Imm(abs(v), ops[0].col), Reg("SP")), ins.loc)
+        return _build_known(alu, res, long_branch)
     if m in _ALU:
         op, (s, d) = _ALU[m], ops
         if kinds in ("ir", "im"):
@@ -253,10 +273,18 @@ def _build_known(ins: Instruction, res: Resolver, long_branch: bool, frame: int)
             return Ins.create_reg_reg(Code.XORPS_XMM_XMMM128, XMM[d.name], XMM[s.name])
         raise Unencodable("XORPS takes two X registers, e.g. XORPS X15, X15",
                           getattr(ops[0], "col", ins.loc.column))
-    if m == "BYTE":
-        if kinds == "i" and ops[0].value == 0x90:
-            return Ins.create(Code.NOPD)  # BYTE $0x90 // NOP, as in runtime·goexit
-        raise Unencodable("BYTE supports only $0x90 (NOP) here", getattr(ops[0], "col", ins.loc.column))
+    if m == "BYTE" and kinds == "i" and ops[0].value == 0x90:
+        return Ins.create(Code.NOPD)  # BYTE $0x90 // NOP, as in runtime·goexit
+    if m in DATA_SIZES:
+        size = DATA_SIZES[m]
+        if kinds != "i":
+            raise Unencodable(f"{m} takes a ${size * 8}-bit constant", getattr(ops[0], "col", ins.loc.column))
+        v = ops[0].value
+        if not -(1 << (size * 8 - 1)) <= v < 1 << (size * 8):
+            raise Unencodable(f"{m} ${v:#x} does not fit in {size * 8} bits", ops[0].col)
+        return declare(v.to_bytes(8, "little", signed=v < 0)[:size])
+    if m in PREFIXES:
+        return declare(bytes([PREFIXES[m]]))
     if m == "NOP":
         return None  # NOP SP only tells vet that SP changed
     if m in ("FUNCDATA", "PCDATA"):

@@ -89,7 +89,11 @@ def build(mnemonic: str, ops: tuple, mem: Callable[[object], MemoryOperand]) -> 
             orders.append(tuple(reversed(orders[0])))
         for intel_ops in orders:
             for info in forms(sp.intel):
-                if info.op_count != len(intel_ops) or not _sized_like(info, sp):
+                if not _sized_like(info, sp):
+                    continue
+                if not intel_ops and _string_op(info):
+                    return getattr(Ins, f"create_{sp.intel.lower()}")(64)
+                if info.op_count != len(intel_ops):
                     continue
                 fit = _fit(info, sp, intel_ops)
                 if fit is None:
@@ -101,6 +105,20 @@ def build(mnemonic: str, ops: tuple, mem: Callable[[object], MemoryOperand]) -> 
         raise NoForm(mnemonic)
     _, info, intel_ops, fit = best
     return _make(info, intel_ops, fit, mem)
+
+
+_IMPLICIT = frozenset({K.SEG_RSI, K.ES_RDI, K.SEG_RDI, K.SEG_RBX_AL})
+
+
+def _string_op(info: OpCodeInfo) -> bool:
+    """MOVSB, STOSQ, ...: written with no operands, their memory operands are implied."""
+    kinds = [info.op_kind(i) for i in range(info.op_count)]
+    return any(k in _IMPLICIT for k in kinds) and info.address_size in (0, 64) and \
+        hasattr(Ins, f"create_{_mnemonic_name(info).lower()}")
+
+
+def _mnemonic_name(info: OpCodeInfo) -> str:
+    return info.instruction_string.split()[0]
 
 
 def _sized_like(info: OpCodeInfo, sp: Spelling) -> bool:

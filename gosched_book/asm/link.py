@@ -6,7 +6,8 @@ from types import MappingProxyType
 from typing import Mapping, Sequence
 
 from ..errors import AsmError
-from .encode import Resolver, Unencodable, build, decode_one, encode_one, intel, located
+from .encode import DATA_CODES, Resolver, Unencodable, build, decode_one, encode_one, intel, located
+from .frame import lower
 from .program import Function, Instruction, Label, LabelRef, PCRel, Program
 
 FUNC_ALIGN = 32  # the Go linker aligns amd64 text symbols to 32 bytes
@@ -78,14 +79,7 @@ def _align(n: int, a: int) -> int:
 def link(programs: Sequence[Program], base: int, extern: Mapping[str, int] | None = None) -> Image:
     """Assemble and place every function of `programs` from `base`, in order."""
     extern = dict(extern or {})
-    funcs: list[tuple[Program, Function]] = [(p, f) for p in programs for f in p.functions]
-    for p, f in funcs:
-        if f.frame:
-            raise AsmError(
-                f"frame size ${f.frame} needs a prologue that this model does not emit; "
-                "write $0 and adjust SP by hand",
-                f.loc,
-            )
+    funcs: list[tuple[Program, Function]] = [(p, lower(f)) for p in programs for f in p.functions]
     seen: dict[str, Function] = {}
     for _, f in funcs:
         if f.name in seen:
@@ -105,10 +99,10 @@ def _layout(funcs, base, extern) -> Image:
         row = []
         for i, ins in enumerate(f.instructions):
             try:
-                built = build(ins, dummy, False, f.frame)
+                built = build(ins, dummy, False)
                 row.append(len(encode_one(built, 0x1000)) if built else 0)
                 if _is_label_branch(ins):
-                    longsize[(fi, i)] = len(encode_one(build(ins, dummy, True, f.frame), 0x1000))
+                    longsize[(fi, i)] = len(encode_one(build(ins, dummy, True), 0x1000))
             except Unencodable as e:
                 errors.append(located(e, ins))
                 row.append(0)
@@ -142,19 +136,21 @@ def _layout(funcs, base, extern) -> Image:
             at = addrs[fi][i]
             size = longsize[(fi, i)] if (fi, i) in long else short[fi][i]
             try:
-                built = build(ins, res, (fi, i) in long, f.frame)
+                built = build(ins, res, (fi, i) in long)
                 data = encode_one(built, at) if built else b""
             except Unencodable as e:
                 errors.append(located(e, ins))
                 continue
             if len(data) != size:
                 raise AssertionError(f"size changed for {ins.text}: {data.hex()} vs {size}")
-            if data:
+            raw = built is not None and built.code in DATA_CODES  # BYTE, LOCK, ...: not decodable alone
+            if data and not raw:
                 decoded = decode_one(data, at)
                 if decoded.code != built.code:
                     raise AssertionError(f"{ins.text}: {data.hex()} decodes to another instruction")
             code[at - base: at - base + len(data)] = data
-            placed.append(Placed(at, data, ins, f.name, intel(data, at) if data else ""))
+            text = ("db " + ", ".join(f"0x{b:02x}" for b in data)) if raw else intel(data, at) if data else ""
+            placed.append(Placed(at, data, ins, f.name, text))
     if errors:
         raise AsmError(errors[0].message, errors[0].loc, tuple(errors[1:]))
     return Image(base, bytes(code), MappingProxyType(symbols), MappingProxyType(fsize),

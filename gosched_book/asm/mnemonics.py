@@ -15,7 +15,13 @@ MNEMONICS: dict[str, tuple[int, str]] = {
     "TESTQ": (2, "source, destination"),
     "TESTL": (2, "source, destination"),
     "XORPS": (2, "source X register, destination X register"),
-    "BYTE": (1, "$byte (only $0x90, the one-byte NOP, is supported)"),
+    "BYTE": (1, "$byte (a byte of the text, as written)"),
+    "WORD": (1, "$value (two bytes of the text)"),
+    "LONG": (1, "$value (four bytes of the text)"),
+    "QUAD": (1, "$value (eight bytes of the text)"),
+    "REP": (0, ""),
+    "REPN": (0, ""),
+    "LOCK": (0, ""),
     "NOP": (1, "register, or nothing (a hint for vet; emits nothing)"),
     "FUNCDATA": (2, "$index, symbol(SB) (GC metadata; emits no code)"),
     "PCDATA": (2, "$table, $value (GC metadata; emits no code)"),
@@ -24,6 +30,7 @@ MNEMONICS: dict[str, tuple[int, str]] = {
     "CALL": (1, "target: register, symbol(SB) or memory"),
     "JMP": (1, "target: label, register, symbol(SB) or N(PC)"),
     "RET": (0, ""),
+    "ADJSP": (1, "$bytes (the frame grows by bytes: SUBQ, or ADDQ when negative)"),
     "INT": (1, "$vector"),
 }
 

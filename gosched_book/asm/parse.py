@@ -29,6 +29,10 @@ _PSEUDO = ("SB", "FP", "PC")
 # textflag.h's names (recorded, not acted on).
 _TEXT_FLAGS = ("NOSPLIT", "NOFRAME", "TOPFRAME", "WRAPPER", "NEEDCTXT", "DUPOK", "NOPROF",
                "RODATA", "NOPTR", "TLSBSS", "REFLECTMETHOD", "ABIWRAPPER")
+# textflag.h's values, for flags written as a number.
+_FLAG_BITS = {"NOPROF": 1, "DUPOK": 2, "NOSPLIT": 4, "RODATA": 8, "NOPTR": 16, "WRAPPER": 32,
+              "NEEDCTXT": 64, "TLSBSS": 256, "NOFRAME": 512, "REFLECTMETHOD": 1024,
+              "TOPFRAME": 2048, "ABIWRAPPER": 4096}
 MAX_PARENS = 64  # parentheses nested deeper than this in one constant are refused
 _U64 = 1 << 64
 _REGISTER_LIKE = re.compile(r"R\d+|X\d+|[A-Z]{2,3}")
@@ -174,6 +178,8 @@ class _Operand:
             return LabelRef(t.text, col)
         if t.kind == "ident" and t.text not in self.consts and self._looks_symbolic():
             name, off, pseudo, name_col = self._symbolic()
+            if pseudo == "SP":  # name-8(SP): a slot of the frame, from the pseudo-SP at its top
+                return Mem("SP", off, auto_name=name, col=col)
             if pseudo == "SB":
                 sym, abi = _abi(name, name_col)
                 return SymRef(sym, off, col, abi)
@@ -190,9 +196,10 @@ class _Operand:
         j = self.i + 1
         if self._peek(j).text in ("+", "-") and self._peek(j).kind == "punct":
             j += 2
+        pseudo = self._peek(j + 1).text
         return (
             self._peek(j).text == "("
-            and self._peek(j + 1).text in _PSEUDO
+            and (pseudo in _PSEUDO or (pseudo == "SP" and j > self.i + 1))
             and self._peek(j + 2).text == ")"
         )
 
@@ -211,7 +218,7 @@ class _Operand:
             self.i += 1
         self.expect("(", "'('")
         pseudo = self.take(kind="ident")
-        if pseudo is None or pseudo.text not in _PSEUDO:
+        if pseudo is None or pseudo.text not in (*_PSEUDO, "SP"):
             raise _Fail("expected SB, FP or PC", (pseudo or self.tok).col)
         self.expect(")", "')'")
         return t.text, off, pseudo.text, t.col
@@ -387,18 +394,27 @@ def _parse_text(toks: list[Tok], loc_col) -> tuple[str, str, tuple[str, ...], in
         name, abi = m.group(1), m.group(2)
     flags: tuple[str, ...] = ()
     if len(groups) == 3:
-        flags = tuple(t.text for t in groups[1] if t.kind == "ident")
         for t in groups[1]:
             if t.kind == "ident" and t.text not in _TEXT_FLAGS:
                 raise _Fail(f"unknown TEXT flag {t.text!r}{_nearest(t.text, _TEXT_FLAGS)}", t.col)
+        flags = tuple(t.text for t in groups[1] if t.kind == "ident")
+        for t in groups[1]:  # textflag.h's values written as numbers: TEXT f(SB), 7, $0
+            if t.kind == "num":
+                bits = _number(t)
+                flags += tuple(f for f, b in _FLAG_BITS.items() if bits & b)
+    if abi == "ABIInternal" and "NOSPLIT" not in flags:
+        raise _Fail(f"TEXT {name!r}: ABIInternal requires NOSPLIT (as in Go's assembler)", sym[0].col)
     fr = groups[-1]
     texts = [t.text for t in fr[:-1]]
-    if not texts or texts[0] != "$" or len(texts) not in (2, 4) or (len(texts) == 4 and texts[2] != "-"):
+    # $frame or $frame-args, where only the frame may be negative ($-8: no frame at all).
+    negative = len(texts) > 1 and texts[1] == "-" and fr[1].kind == "punct"
+    rest = fr[2:-1] if negative else fr[1:-1]
+    shape_ok = texts[:1] == ["$"] and rest and rest[0].kind == "num" and (
+        len(rest) == 1 or (len(rest) == 3 and rest[1].text == "-" and rest[2].kind == "num"))
+    if not shape_ok:
         raise _Fail("expected the frame as $frame or $frame-args", fr[0].col)
-    if fr[1].kind != "num" or (len(texts) == 4 and fr[3].kind != "num"):
-        raise _Fail("expected the frame as $frame or $frame-args", fr[0].col)
-    frame = _number(fr[1])
-    args = _number(fr[3]) if len(texts) == 4 else 0
+    frame = -_number(rest[0]) if negative else _number(rest[0])
+    args = _number(rest[2]) if len(rest) == 3 else 0
     return name, abi, flags, frame, args
 
 

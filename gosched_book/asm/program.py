@@ -52,6 +52,7 @@ class Mem:
     scale: int = 1
     tls: bool = False
     fp_name: str | None = None  # set for name+off(FP)
+    auto_name: str | None = None  # set for name-off(SP), a slot below the pseudo-SP
     col: int = 0
 
 
@@ -97,6 +98,7 @@ class Instruction:
     comment: str = ""
     macro: str = ""  # e.g. "get_tls(CX)" when expanded from a macro
     text: str = ""  # the Plan 9 text as written, without label or comment
+    added: str = ""  # set on what the assembler adds (prologue, epilogue, stack check, ...)
 
 
 @dataclass(frozen=True)

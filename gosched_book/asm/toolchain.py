@@ -15,6 +15,7 @@ from importlib import resources
 
 from ..errors import AsmError
 from .blocks import Block
+from .frame import lower
 from .link import Image, link
 from .parse import parse
 from .program import AddrOf, SymRef
@@ -66,7 +67,7 @@ def external_symbols(programs) -> dict[str, int]:
     names: dict[str, int] = {}
     for p in programs:
         for f in p.functions:
-            for ins in f.instructions:
+            for ins in lower(f).instructions:  # with what the assembler adds (morestack calls)
                 for op in ins.operands:
                     if isinstance(op, (SymRef, AddrOf)) and op.symbol not in defined:
                         names.setdefault(op.symbol, EXTERN_BASE + EXTERN_STRIDE * len(names))
@@ -100,7 +101,8 @@ def _with_offset(name: str, off: int) -> str:
 
 
 def compare(block: Block, file: str, want: dict) -> Verdict:
-    """Assemble `block` and hold each of its instructions against the recorded `want` block."""
+    """Assemble `block` and hold its bytes against the recorded `want` block, instruction by
+    instruction of the toolchain's (objdump joins a prefix such as REP to its instruction)."""
     try:
         prog = parse(block.text, file)
         extern = external_symbols([prog])
@@ -108,20 +110,30 @@ def compare(block: Block, file: str, want: dict) -> Verdict:
     except AsmError as e:
         return Verdict(block.name, False, f"refused: {e.message}", e.line)
     name = prog.functions[0].name
+    start = image.symbols[name]
+    got = image.code[start - image.base:start - image.base + image.sizes[name]]
     placed = [p for p in image.function_placed(name) if p.data]
-    got = [(p.address, p.data, p.line) for p in placed]
-    wanted = want["instructions"]
-    for k, w in enumerate(wanted):
-        if k >= len(got):
-            return Verdict(block.name, False, f"missing instruction {w['go']!r}", w["line"])
-        at, data, line = got[k]
-        verdict = _same(bytes.fromhex(w["hex"]), data, at, w["relocs"], image, extern,
-                        _selector(placed[k].ins))
+    off = 0
+    for w in want["instructions"]:
+        data = bytes.fromhex(w["hex"])
+        mine = got[off:off + len(data)]
+        ours = _covering(placed, start + off)
+        line = ours.line if ours else w["line"]
+        verdict = _same(data, mine, start + off, w["relocs"], image, extern,
+                        _selector(ours.ins) if ours else "")
         if verdict:
             return Verdict(block.name, False, f"{w['go']!r}: {verdict}", line)
-    if len(got) > len(wanted):
-        return Verdict(block.name, False, "extra instruction", got[len(wanted)][2])
+        off += len(data)
+    if off != len(got):
+        ours = _covering(placed, start + off)
+        return Verdict(block.name, False, f"extra bytes {got[off:off + 16].hex()}",
+                       ours.line if ours else 0)
     return Verdict(block.name, True)
+
+
+def _covering(placed, address: int):
+    """The placed instruction whose bytes include `address`."""
+    return next((p for p in placed if p.address <= address < p.address + len(p.data)), None)
 
 
 def _selector(ins) -> str:
