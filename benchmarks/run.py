@@ -24,12 +24,14 @@ def median_ms(fn, repeat: int = 30, warmup: int = 2) -> float:
 def bench_core() -> None:
     from gosched_book.asm.link import link
     from gosched_book.asm.parse import parse
-    from gosched_book.machine import _new_uc, run_world
-    from gosched_book.presets import PRESETS
-    from gosched_book.routines import FILES, WORLD_FILES, CODE_BASE, source
-    from gosched_book.world import DATA_SYMBOLS, Scenario, build
+    from gosched_book.machine.runner import _new_uc, run_world
+    from gosched_book.scenario.family import PRESETS
+    from gosched_book.machine.code import CODE_BASE
+    from gosched_book.scenario.family import all_files, source
+    from gosched_book.machine.world import DATA_SYMBOLS, build
+    from gosched_book.scenario.scenario import Scenario
 
-    files = list(dict.fromkeys(FILES.values())) + list(WORLD_FILES)
+    files = list(all_files())
     srcs = [(f, source(f)) for f in files]
     asm = median_ms(lambda: link([parse(s, f) for f, s in srcs], CODE_BASE, dict(DATA_SYMBOLS)))
     print(f"assemble all listings (parse+encode+link, uncached): {asm:.2f} ms")

@@ -31,7 +31,7 @@ def _gz(obj) -> int:
 def added_data(site: Path) -> None:
     """Per chapter: the page data compressed, and the part the what-if runs add."""
     from gosched_book.views.static import merge, payload
-    from gosched_book.scenario import parse_key
+    from gosched_book.scenario.scenario import parse_key
 
     print(f"{'page':<28}{'steppers':>9}{'runs':>7}{'data gz KB':>12}{'no what-if KB':>15}{'added KB':>10}")
     for page in sorted((site / "notebooks").glob("*.html")):

@@ -7,9 +7,9 @@ import time
 
 def bench_whatif(median_ms) -> None:
     from gosched_book.api import _run, scenario
-    from gosched_book.controls import controls, static_scenarios
-    from gosched_book.presets import PRESETS
-    from gosched_book.scenario import Scenario
+    from gosched_book.whatif.controls import controls, static_scenarios
+    from gosched_book.scenario.family import PRESETS
+    from gosched_book.scenario.scenario import Scenario
 
     cases = {
         "register override (r14=g0)": scenario("systemstack", r14="g0"),

@@ -10,14 +10,26 @@ from __future__ import annotations
 
 import sys
 
+from . import families  # noqa: F401 - registers every routine family first
 from .api import run, scenario
 from .errors import AsmError, GoschedError, ScenarioError
-from .patch import Patch
-from .presets import PRESETS, ROUTINES
-from .scenario import Scenario, parse_key
+from .scenario.family import PRESETS, ROUTINES, Family, register
+from .scenario.patch import Patch
+from .scenario.scenario import Scenario, parse_key
 
 __all__ = ["run", "scenario", "show", "Scenario", "AsmError", "GoschedError", "ScenarioError",
-           "PRESETS", "ROUTINES", "assemble", "Patch", "parse_key"]
+           "PRESETS", "ROUTINES", "assemble", "Patch", "parse_key", "Family", "register"]
+
+# The notebooks' one-line cells import chapter helpers from the package: `from gosched_book import book`.
+_CHAPTERS = ("book", "exercises", "why", "callsites", "ledger", "gmp")
+
+
+def __getattr__(name: str):
+    if name in _CHAPTERS:
+        import importlib
+
+        return importlib.import_module(f".chapters.{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 NEEDS_JUPYTER = ("show() draws widgets and needs Jupyter (JupyterLab or a notebook); here use "
@@ -46,6 +58,6 @@ def assemble(source: str, file: str = "<listing>"):
     """Parse and link a Plan 9 listing on its own; raises AsmError on bad input."""
     from .asm.link import link
     from .asm.parse import parse
-    from .routines import CODE_BASE
+    from .machine.code import CODE_BASE
 
     return link([parse(source, file)], CODE_BASE)

@@ -6,12 +6,13 @@ import os
 import sys
 
 from .errors import GoschedError, ScenarioError
-from .presets import PRESETS, ROUTINE_TITLES
-from .scenario import FIELDS_HELP, MAX_STEPS, parse_value
+from .scenario.family import MAX_STEPS, PRESETS, ROUTINE_TITLES
+from .scenario.scenario import fields_help
+from .scenario.values import parse_value
 
 SET_HELP = (
     "set a scenario field, a register at entry or a memory word (repeatable), e.g. "
-    "--set r14=g0 --set rax=0x0 --set g.sched.pc=0 --set entry_sp=0xc000041f00. " + FIELDS_HELP
+    "--set r14=g0 --set rax=0x0 --set g.sched.pc=0 --set entry_sp=0xc000041f00. "
 )
 PATCH_HELP = (
     "change one line of a routine's listing for this run (repeatable): FILE:LINE=TEXT replaces "
@@ -29,7 +30,7 @@ def _parse_sets(items: list[str]) -> dict:
         name, eq, text = item.partition("=")
         name = name.strip()
         if not eq or not name:
-            raise ScenarioError(f"--set needs FIELD=VALUE, got {item!r}; {FIELDS_HELP}")
+            raise ScenarioError(f"--set needs FIELD=VALUE, got {item!r}; {fields_help()}")
         out[name] = parse_value(name, text)
     return out
 
@@ -68,7 +69,8 @@ def _main(argv: list[str] | None) -> int:
     tr = sub.add_parser("trace", help="run a scenario and print its trace", epilog=LIMITS)
     tr.add_argument("routine", choices=list(PRESETS))
     tr.add_argument("--scenario", default=None, help="preset name (default: the first)")
-    tr.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help=SET_HELP)
+    tr.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                    help=SET_HELP + fields_help())
     tr.add_argument("--patch", action="append", default=[], metavar="FILE:LINE=TEXT",
                     help=PATCH_HELP)
     tr.add_argument("--json", action="store_true",
@@ -80,10 +82,10 @@ def _main(argv: list[str] | None) -> int:
             print(f"{routine}: {ROUTINE_TITLES[routine]}")
             for name, p in presets.items():
                 print(f"    {name:<12} {p.expect:<7} {p.title}")
-        print(f"\n--set FIELD=VALUE takes {FIELDS_HELP}")
+        print(f"\n--set FIELD=VALUE takes {fields_help()}")
         print("--patch FILE:LINE=TEXT (empty TEXT deletes) or FILE:LINE+=TEXT (insert after LINE); "
               "the chapters use:")
-        from .controls import chapter_patches
+        from .whatif.controls import chapter_patches
 
         for routine, patch, label in chapter_patches():
             cmd = f"trace {routine} --patch {patch.spec}"
@@ -91,7 +93,7 @@ def _main(argv: list[str] | None) -> int:
         return 0
 
     from .api import run
-    from .trace import write_json
+    from .machine.trace import write_json
     from .views.table import render
 
     try:

@@ -1,12 +1,12 @@
-"""Record each routine's Go 1.19.8 line range (asm_amd64.s) in gosched_book/data/golden_amd64.json."""
+"""Record each routine's Go 1.19.8 line range (asm_amd64.s) in gosched_book/runtime/data/golden_amd64.json."""
 import json
 import sys
 from pathlib import Path
 
-from gosched_book.golden import source_range
+from gosched_book.runtime.golden import source_range
 
 ASM = Path("/usr/lib/go-1.19/src/runtime/asm_amd64.s")
-JSON = Path(__file__).resolve().parent.parent / "gosched_book/data/golden_amd64.json"
+JSON = Path(__file__).resolve().parent.parent / "gosched_book/runtime/data/golden_amd64.json"
 
 
 def main() -> int:

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-DATA = Path(__file__).parents[1] / "gosched_book" / "data"
+DATA = Path(__file__).parents[1] / "gosched_book" / "runtime" / "data"
 
 
 @pytest.fixture(scope="session")

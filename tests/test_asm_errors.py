@@ -3,7 +3,7 @@ import pytest
 
 from gosched_book import AsmError, assemble
 from gosched_book.asm.parse import parse
-from gosched_book.document import listing, listings
+from gosched_book.chapters.document import listing, listings
 
 HEADER = "TEXT f(SB), NOSPLIT, $0-0\n"
 

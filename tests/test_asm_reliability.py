@@ -171,7 +171,7 @@ def test_assembling_in_threads_gives_the_same_bytes():
     # thread may assemble too: one shared encoder buffer mixed their bytes.
     import threading
 
-    from gosched_book.routines import source
+    from gosched_book.scenario.family import source
 
     src = "".join(source(f) for f in ("mcall.s", "gogo.s", "gogo_body.s")) + (
         "TEXT runtime·badmcall(SB), NOSPLIT, $0-0\n    RET\n"

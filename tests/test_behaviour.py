@@ -2,13 +2,13 @@
 import pytest
 
 from gosched_book import PRESETS, run
-from gosched_book.world import code_image
+from gosched_book.machine.code import code_image
 
 from helpers import addr_of, final_mem, final_regs, initial, writes_to
 
 
 def ret_after(func, target, n=1):
-    from gosched_book.world import _after_call
+    from gosched_book.machine.core import after_call as _after_call
 
     return _after_call(code_image(), func, target, n)
 

@@ -2,7 +2,7 @@
 import re
 
 from gosched_book import book, run
-from gosched_book.golden import pairs
+from gosched_book.machine.golden import pairs
 
 
 def test_errata_pairs_each_typo_with_the_real_instruction():

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gosched_book import jb
+from gosched_book.site import jb
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -105,7 +105,7 @@ def test_toc_lists_every_notebook_in_order():
 
 def test_every_exercise_answer_reasons_beyond_the_value():
     from gosched_book import exercises
-    from gosched_book.why import html
+    from gosched_book.chapters.why import html
 
     for ex in exercises.all_exercises():
         prose = re.sub(r"<code>.*?</code>|<[^>]+>|0x[0-9a-f]+|\d+", "", ex.answer)
@@ -134,7 +134,7 @@ def test_chapter_exercises_are_reasoned(stem):
 
 def test_every_exercise_links_to_a_step_that_exists():
     from gosched_book import api, exercises
-    from gosched_book.scenario import parse_key
+    from gosched_book.scenario.scenario import parse_key
 
     for ex in exercises.all_exercises():
         key, step = ex.link
@@ -145,7 +145,7 @@ def test_every_exercise_links_to_a_step_that_exists():
 @pytest.mark.parametrize("stem", CHAPTERS_WITH_EXERCISES)
 def test_each_answer_links_to_a_stepper_on_its_own_page(stem):
     from gosched_book import api, book, exercises
-    from gosched_book.presets import PRESETS
+    from gosched_book.scenario.family import PRESETS
 
     cells = code_cells(ROOT / "notebooks" / f"{stem}.ipynb")
     keys = set()

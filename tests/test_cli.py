@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from gosched_book import AsmError, ScenarioError, run
 from gosched_book.__main__ import main
-from gosched_book.overrides import MEMORY, REGISTERS
-from gosched_book.scenario import SCALARS
-from gosched_book.trace import to_dict
+from gosched_book.scenario.values import MEMORY, REGISTERS
+from gosched_book.scenario.family import all_params
+from gosched_book.machine.trace import to_dict
 
 ROOT = Path(__file__).parents[1]
 
@@ -118,7 +118,7 @@ def test_show_outside_jupyter_says_so_in_one_line():
 
 # Any value, through the CLI and the API ---------------------------------------------------
 
-FIELDS = st.sampled_from([*SCALARS, *REGISTERS, *MEMORY, "patch", "preset", "zz", "", "RAX"])
+FIELDS = st.sampled_from([*all_params(), "max_steps", *REGISTERS, *MEMORY, "patch", "preset", "zz", "", "RAX"])
 ANY = st.one_of(st.text(max_size=30), st.integers(), st.integers(-2**70, 2**70), st.booleans(),
                 st.none(), st.lists(st.integers(), max_size=3), st.floats(allow_nan=False))
 

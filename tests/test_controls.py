@@ -6,11 +6,12 @@ import re
 import pytest
 
 from gosched_book import run
-from gosched_book.controls import PATCHES, _stack_of, controls, static_scenarios
-from gosched_book.overrides import MEMORY, REGISTERS
-from gosched_book.presets import PRESETS
-from gosched_book.scenario import Scenario, parse_key
-from gosched_book.world_core import STACKS
+from gosched_book.scenario.family import routine as routine_of
+from gosched_book.whatif.controls import _stack_of, controls, static_scenarios
+from gosched_book.scenario.values import MEMORY, REGISTERS
+from gosched_book.scenario.family import PRESETS
+from gosched_book.scenario.scenario import Scenario, parse_key
+from gosched_book.machine.core import STACKS
 
 ENDS = {"call", "jump", "return", "event", "fault", "limit"}
 CONDITIONAL = re.compile(r"^J(?!MP)")
@@ -62,7 +63,8 @@ def test_reads_is_computed_from_runs():
 
 
 def test_chapter_patches_find_their_lines_and_change_the_run():
-    for routine, items in PATCHES.items():
+    for routine in ("mcall", "systemstack", "gogo"):
+        items = routine_of(routine).patches
         c = next(c for c in controls(routine) if c.kind == "patch")
         assert len(c.choices) == 1 + len(items)
         base = run(routine)

@@ -1,14 +1,15 @@
 """The explainer: what a patch or an override did, computed from the two traces."""
 from gosched_book import run
-from gosched_book.controls import PATCHES, controls
-from gosched_book.explain import explain
-from gosched_book.scenario import Scenario
-from gosched_book.trace import from_dict, to_dict
+from gosched_book.scenario.family import routine as routine_of
+from gosched_book.whatif.controls import controls
+from gosched_book.whatif.explain import explain
+from gosched_book.scenario.scenario import Scenario
+from gosched_book.machine.trace import from_dict, to_dict
 
 
 def _patched(routine: str, name: str) -> Scenario:
     c = next(c for c in controls(routine) if c.kind == "patch")
-    i = [n for n, *_ in PATCHES[routine]].index(name)
+    i = [pc.name for pc in routine_of(routine).patches].index(name)
     return c.apply(Scenario(routine), c.choices[1 + i].value)
 
 
@@ -69,7 +70,7 @@ def test_explainer_citations_say_what_the_messages_claim():
 
     import pytest
 
-    from gosched_book import explain as ex
+    from gosched_book.whatif import explain as ex
 
     root = Path("/usr/lib/go-1.19/src")
     if not root.exists():

@@ -8,8 +8,9 @@ import pytest
 
 from gosched_book.asm.link import link
 from gosched_book.asm.parse import parse
-from gosched_book.routines import CODE_BASE, FILES, WORLD_FILES, program
-from gosched_book.world import DATA_SYMBOLS
+from gosched_book.machine.code import CODE_BASE, program
+from gosched_book.scenario.family import listing_files, world_files
+from gosched_book.machine.core import DATA_SYMBOLS
 from helpers import assert_golden
 
 ASM = Path("/usr/lib/go-1.19/src/runtime/asm_amd64.s")  # Debian golang-1.19-src
@@ -35,8 +36,8 @@ def go_text(routine: str) -> tuple[str, int]:
 
 
 def go_image():
-    progs = [parse(go_text(r)[0], "asm_amd64.s") for r in FILES]
-    return link(progs + [program(f) for f in WORLD_FILES], CODE_BASE, dict(DATA_SYMBOLS))
+    progs = [parse(go_text(r)[0], "asm_amd64.s") for r in listing_files()]
+    return link(progs + [program(f) for f in world_files()], CODE_BASE, dict(DATA_SYMBOLS))
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +45,7 @@ def image():
     return go_image()
 
 
-@pytest.mark.parametrize("routine", list(FILES))
+@pytest.mark.parametrize("routine", list(listing_files()))
 def test_go_text_assembles_to_the_golden_bytes(routine, image, golden):
     text, first = go_text(routine)
     assert "#include \"go_asm.h\"" in text and "#include \"textflag.h\"" in text
@@ -55,16 +56,16 @@ def test_go_text_assembles_to_the_golden_bytes(routine, image, golden):
 
 
 def test_the_go_text_really_uses_what_we_accept():
-    texts = [go_text(r)[0] for r in FILES]
+    texts = [go_text(r)[0] for r in listing_files()]
     joined = "".join(texts)
     assert "/*" in joined and "get_tls(CX)" in joined and "g(CX)" in joined
     assert '#include "go_tls.h"' in texts[0] and "NOSPLIT" in joined
 
 
-@pytest.mark.parametrize("routine", list(FILES))
+@pytest.mark.parametrize("routine", list(listing_files()))
 def test_golden_go119_line_ranges_are_the_sources(routine):
-    from gosched_book.golden import go119_lines, source_range
-    from gosched_book.book import listing_source
+    from gosched_book.runtime.golden import go119_lines, source_range
+    from gosched_book.chapters.book import listing_source
 
     text = ASM.read_text(encoding="utf-8")
     first, last = go119_lines(routine)
@@ -76,7 +77,7 @@ def test_golden_go119_line_ranges_are_the_sources(routine):
 
 
 def test_listing_headers_carry_no_line_numbers():
-    from gosched_book.routines import source
+    from gosched_book.scenario.family import source
 
-    for f in FILES.values():
+    for f in listing_files().values():
         assert not re.search(r"\d{3}", source(f).split("\n")[0]), f

@@ -2,17 +2,17 @@
 import pytest
 
 from gosched_book.asm.encode import decode_one
-from gosched_book.routines import FILES
-from gosched_book.world import code_image
+from gosched_book.scenario.family import listing_files
+from gosched_book.machine.code import code_image
 from helpers import assert_golden
 
 
-@pytest.mark.parametrize("routine", list(FILES))
+@pytest.mark.parametrize("routine", list(listing_files()))
 def test_bytes_match_golden(routine, golden):
     assert_golden(code_image(), routine, golden)
 
 
-@pytest.mark.parametrize("routine", list(FILES))
+@pytest.mark.parametrize("routine", list(listing_files()))
 def test_bytes_decode_back_to_the_same_instruction(routine):
     img = code_image()
     for p in img.function_placed(routine):

@@ -1,5 +1,5 @@
 """Offsets computed from field lists must equal the go_asm.h values (FACTS.md)."""
-from gosched_book.layout import go_asm_symbols, offsetof, sizeof
+from gosched_book.runtime.layout import go_asm_symbols, offsetof, sizeof
 
 # The table in FACTS.md, checked against the Go toolchain.
 FACTS = {

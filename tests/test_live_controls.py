@@ -4,12 +4,12 @@ import re
 import pytest
 
 from gosched_book import Patch, run
-from gosched_book.patch import patched_source
-from gosched_book.routines import source
+from gosched_book.scenario.patch import patched_source
+from gosched_book.scenario.family import source
 from gosched_book.views.edits import patches_for
 from gosched_book.views.live_controls import memory_word
 from gosched_book.views.stepper import show
-from gosched_book.world_core import G0, STACKS
+from gosched_book.machine.core import G0, STACKS
 
 G_HI, G0_HI = STACKS["g"][1], STACKS["g0"][1]
 

@@ -6,12 +6,14 @@ import threading
 import pytest
 
 from gosched_book import api, run
+from gosched_book.machine import runs
 from gosched_book.errors import ScenarioError
-from gosched_book.machine import run_world
-from gosched_book.presets import PRESETS
-from gosched_book.trace import End, Trace, to_dict
-from gosched_book.world import FNVAL, G, build
-from gosched_book.world_core import off
+from gosched_book.machine.runner import run_world
+from gosched_book.scenario.family import PRESETS
+from gosched_book.machine.trace import End, Trace, to_dict
+from gosched_book.machine.core import FNVAL, G
+from gosched_book.machine.world import build
+from gosched_book.machine.core import off
 
 ALL = [(r, p) for r in PRESETS for p in PRESETS[r]]
 # Mixed presets and overrides, including long runs that end by the step budget.
@@ -77,13 +79,13 @@ def test_an_unsettled_run_is_not_cached(monkeypatch):
         t = real(world)
         return dataclasses.replace(t, end=End("limit", "stopped", 0, settled=False))
 
-    monkeypatch.setattr("gosched_book.machine.run_world", cut_short)
-    api._run.cache_clear()
+    monkeypatch.setattr("gosched_book.machine.runs.run_world", cut_short)
+    runs._cached.cache_clear()
     s = dict(entry_sp=0xC000041E08)
     a, b = run("mcall", **s), run("mcall", **s)
     assert len(calls) == 2 and not a.end.settled and not b.end.settled
-    monkeypatch.setattr("gosched_book.machine.run_world", real)
-    api._run.cache_clear()
+    monkeypatch.setattr("gosched_book.machine.runs.run_world", real)
+    runs._cached.cache_clear()
     assert run("mcall", **s).end.settled and run("mcall", **s) is run("mcall", **s)
 
 

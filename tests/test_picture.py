@@ -24,7 +24,7 @@ def test_one_pass_states_equal_the_random_access_ones(routine, preset):
 
 
 def test_one_pass_states_follow_patches_overrides_and_faults():
-    from gosched_book.patch import Patch
+    from gosched_book.scenario.patch import Patch
     for t in (run("systemstack", "normal", patch=(Patch("systemstack.s", 30, ""),)),
               run("mcall", "normal", rax=0), run("gogo", "normal", **{"tls.g": 0})):
         assert states(t) == [state(t, k) for k in range(len(t.steps) + 1)]

@@ -5,10 +5,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gosched_book import AsmError, ScenarioError, assemble, run
-from gosched_book.presets import CHOICES, PRESETS
-from gosched_book.routines import FILES, source
+from gosched_book.scenario.family import PRESETS, listing_files, preset_params, source
 
-SOURCES = [source(f) for f in dict.fromkeys(FILES.values())]
+SOURCES = [source(f) for f in dict.fromkeys(listing_files().values())]
 ALPHABET = string.ascii_letters + string.digits + " \t,()$+-*:·<>_/|\n" + "中"
 
 
@@ -54,17 +53,9 @@ WORD = st.one_of(st.integers(0, 2**64 - 1), st.integers(0xC000040000, 0xC0000421
 def scenarios(draw):
     routine = draw(st.sampled_from(list(PRESETS)))
     preset = draw(st.sampled_from(list(PRESETS[routine])))
-    kw = dict(
-        entry_sp=draw(st.one_of(st.none(), WORD)),
-        bp=draw(st.one_of(st.none(), WORD)),
-        g0_sched_sp=draw(st.one_of(st.none(), WORD)),
-        sched_ctxt=draw(st.one_of(st.none(), WORD)),
-        gobuf_ret=draw(st.one_of(st.none(), WORD)),
-        gobuf_ctxt=draw(st.one_of(st.none(), WORD)),
-        max_steps=draw(st.integers(1, 300)),
-    )
-    for name, choices in CHOICES.items():
-        kw[name] = draw(st.sampled_from(choices))
+    kw = dict(max_steps=draw(st.integers(1, 300)))
+    for q in preset_params(routine, preset):  # every parameter this preset takes
+        kw[q.name] = draw(st.one_of(st.none(), WORD) if q.kind == "word" else st.sampled_from(q.choices))
     return routine, preset, kw
 
 

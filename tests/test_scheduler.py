@@ -4,10 +4,12 @@ Each test checks what FACTS.md "Observed behaviour" records for the real runtime
 import pytest
 
 from gosched_book import run
-from gosched_book.machine import run_world
-from gosched_book.routines import FILES
-from gosched_book.trace import to_dict
-from gosched_book.world import Scenario, build, code_image
+from gosched_book.machine.runner import run_world
+from gosched_book.scenario.family import listing_files
+from gosched_book.machine.trace import to_dict
+from gosched_book.machine.code import code_image
+from gosched_book.machine.world import build
+from gosched_book.scenario.scenario import Scenario
 
 from helpers import addr_of, final_mem, final_regs, initial, writes_to
 
@@ -52,7 +54,7 @@ def test_every_go_call_of_an_abi0_routine_reloads_x15_and_r14():
     abi0 = {"runtime·gogo", "runtime·systemstack"}
     seen = 0
     for name in img.symbols:
-        if name in FILES:
+        if name in listing_files():
             continue
         placed = [p for p in img.function_placed(name) if p.data]
         for k, p in enumerate(placed):

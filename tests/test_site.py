@@ -446,7 +446,7 @@ def normal(items):
 
 def test_browser_svg_matches_the_python_model_at_every_step_of_every_preset(browser, tmp_path):
     from gosched_book import PRESETS, run
-    from gosched_book.scenario import Scenario
+    from gosched_book.scenario.scenario import Scenario
     from gosched_book.views import picture
     from gosched_book.views.model import state
     from gosched_book.views.static import merge_page, stepper_html
@@ -500,7 +500,7 @@ def test_first_picture_draws_before_the_page_data_arrives(browser, tmp_path):
     """Each stepper draws from its own small first blob; its other choices and its what-if controls
     wait for the page data at the end of the page (here held back by the server), then work."""
     from gosched_book import PRESETS, run
-    from gosched_book.scenario import Scenario
+    from gosched_book.scenario.scenario import Scenario
     from gosched_book.views.model import state
     from gosched_book.views.picture import build as build_picture
     from gosched_book.views.static import PAGE_DATA_ID, merge_page, stepper_html

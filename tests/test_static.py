@@ -3,12 +3,12 @@ import json
 import re
 
 from gosched_book import PRESETS, run
-from gosched_book.trace import from_dict, to_dict
+from gosched_book.machine.trace import from_dict, to_dict
 from gosched_book.views import picture
 from gosched_book.views.model import state
 from gosched_book.views.static import (PAGE_DATA_ID, merge, merge_page, pack, payload, stepper_html,
                                        undelta_regs, unpack)
-from gosched_book.scenario import Scenario
+from gosched_book.scenario.scenario import Scenario
 
 
 def blob_of(html):

@@ -2,8 +2,8 @@
 import pytest
 
 from gosched_book import api, parse_key
-from gosched_book.controls import controls
-from gosched_book.scenario import Scenario
+from gosched_book.whatif.controls import controls
+from gosched_book.scenario.scenario import Scenario
 from gosched_book.views.static import merge, stepper_html, unpack, DATA_SCRIPT
 from gosched_book.views.static_controls import spec
 

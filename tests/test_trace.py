@@ -6,9 +6,10 @@ import sys
 import pytest
 
 from gosched_book import PRESETS, ScenarioError, run
-from gosched_book.machine import run_world
-from gosched_book.trace import FORMAT, from_dict, to_dict
-from gosched_book.world import Scenario, build
+from gosched_book.machine.runner import run_world
+from gosched_book.machine.trace import FORMAT, from_dict, to_dict
+from gosched_book.machine.world import build
+from gosched_book.scenario.scenario import Scenario
 
 CASES = [(r, p) for r, ps in PRESETS.items() for p in ps]
 

@@ -5,12 +5,12 @@ from hypothesis import strategies as st
 
 from gosched_book import AsmError, Patch, ScenarioError, run
 from gosched_book.api import scenario
-from gosched_book.overrides import MEMORY, REGISTERS, SYMBOLS, UNMAPPED
-from gosched_book.presets import PRESETS
-from gosched_book.routines import source
-from gosched_book.scenario import Scenario, make, parse_key
-from gosched_book.trace import from_dict, to_dict
-from gosched_book.world import G, G0
+from gosched_book.scenario.values import MEMORY, REGISTERS, SYMBOLS, UNMAPPED
+from gosched_book.scenario.family import PRESETS
+from gosched_book.scenario.family import source
+from gosched_book.scenario.scenario import Scenario, make, parse_key
+from gosched_book.machine.trace import from_dict, to_dict
+from gosched_book.machine.core import G, G0
 
 ENDS = {"call", "jump", "return", "event", "fault", "limit"}
 
@@ -205,7 +205,8 @@ def test_patched_runs_are_cached_per_patch():
 
 
 def test_edited_listing_becomes_patches_that_reproduce_it():
-    from gosched_book.patch import diff_patches, edited, patched_source
+    from gosched_book.machine.code import edited
+    from gosched_book.scenario.patch import diff_patches, patched_source
 
     lines = source("systemstack.s").splitlines()
     n = _line("systemstack.s", "MOVQ    DX, R14")
@@ -222,7 +223,7 @@ def test_edited_listing_becomes_patches_that_reproduce_it():
 
 
 def test_edited_listing_that_does_not_assemble_names_the_editors_line():
-    from gosched_book.patch import edited
+    from gosched_book.machine.code import edited
 
     lines = source("systemstack.s").splitlines()
     del lines[2]  # numbering shifts: errors must use the edited text's numbers
@@ -273,8 +274,8 @@ def test_title_note_describes_patches_in_words():
 
 def test_edited_listing_lines_end_only_at_newline():
     """A U+2028 inside a comment does not split a line (as in the assembler)."""
-    from gosched_book.patch import diff_patches
-    from gosched_book.routines import source
+    from gosched_book.scenario.patch import diff_patches
+    from gosched_book.scenario.family import source
 
     lines = source("gogo.s").split("\n")
     i = next(k for k, line in enumerate(lines) if "//" in line)

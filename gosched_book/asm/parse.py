@@ -7,7 +7,7 @@ import unicodedata
 from typing import NamedTuple
 
 from ..errors import AsmError, SourceLocation
-from ..layout import go_asm_symbols
+from ..runtime.layout import go_asm_symbols
 from .program import (
     OTHER_REGISTERS, REGISTERS, XREGISTERS, AddrOf, Function, Imm, Instruction, Label, LabelRef, Mem, Operand,
     PCRel, Program, Reg, SymRef, TLSBase,

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from ..errors import ScenarioError
-from ..patch import Patch, apply, diff_patches
-from ..routines import source
+from ..scenario.patch import Patch, apply, diff_patches
+from ..scenario.family import source
 
 
 def patches_for(file: str, text: str) -> tuple[Patch, ...]:

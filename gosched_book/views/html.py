@@ -4,8 +4,8 @@ from __future__ import annotations
 from html import escape
 from importlib import resources
 
-from ..presets import PRESETS, ROUTINE_TITLES
-from ..trace import Trace, flag_text
+from ..scenario.family import PRESETS, ROUTINE_TITLES
+from ..machine.trace import Trace, flag_text
 from .listing import rows
 from .model import END_TITLES, State
 

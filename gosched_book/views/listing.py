@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..routines import source
-from ..world import code_image
+from ..machine.code import code_image
+from ..scenario.family import source
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class Row:
 @lru_cache(maxsize=128)
 def rows(file: str, patch: tuple = ()) -> tuple[Row, ...]:
     """All lines of a listing file (patched by a Scenario's `patch`), annotated from the linked image."""
-    from ..patch import apply
+    from ..scenario.patch import apply
 
     img = code_image(patch)
     placed = {p.ins.loc.line: p for p in img.placed if p.ins.loc.file == file}
@@ -40,6 +40,6 @@ def rows(file: str, patch: tuple = ()) -> tuple[Row, ...]:
 
 
 def files() -> tuple[str, ...]:
-    from ..routines import FILES, WORLD_FILES
+    from ..scenario.family import all_files
 
-    return tuple(dict.fromkeys([*FILES.values(), *WORLD_FILES]))
+    return all_files()

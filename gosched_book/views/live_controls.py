@@ -12,12 +12,14 @@ from typing import Callable
 
 import ipywidgets as W
 
-from ..controls import Control, value_meaning
+from ..whatif.controls import Control, value_meaning
 from ..errors import ScenarioError
-from ..overrides import check_value, funcval
-from ..scenario import Scenario, parse_value
-from ..trace import Trace
-from ..world_core import STACKS
+from ..machine.overrides import funcval
+from ..scenario.values import check_value
+from ..scenario.scenario import Scenario
+from ..scenario.values import parse_value
+from ..machine.trace import Trace
+from ..machine.core import STACKS
 
 Change = Callable[["Control", object], None]
 _WIDE = {"description_width": "initial"}
@@ -40,7 +42,7 @@ class Slider:
 
 
 SLIDERS = {
-    "entry_sp": Slider(-0x40, 0x400, 8, lambda p: STACKS[p["current"]][1], "相对当前 g 的 stack.hi"),
+    "entry_sp": Slider(-0x40, 0x400, 8, lambda p: STACKS[p.get("current", "g")][1], "相对当前 g 的 stack.hi"),
     "g0_sched_sp": Slider(0x10, 0x1000, 8, lambda p: STACKS["g0"][1], "相对 g0 的 stack.hi"),
     "max_steps": Slider(1, 400, 1, None, "步数"),
 }

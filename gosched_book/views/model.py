@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..layout import fields
-from ..trace import REGS, Step, Trace, apply_writes
+from ..runtime.layout import fields
+from ..machine.trace import REGS, Step, Trace, apply_writes
 
 MAX_SLOTS = 14
 GOBUF_FIELDS = tuple(name for name, _, _ in fields("gobuf"))

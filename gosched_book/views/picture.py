@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..trace import Trace
+from ..machine.trace import Trace
 from .model import MOREBUF, Slot, StackView, State, state
 
 PANEL_W = 332  # fits a 390-px phone's book column without scaling text below 11 px

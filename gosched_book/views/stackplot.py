@@ -16,7 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, Rectangle
 
-from ..trace import Trace
+from ..machine.trace import Trace
 from .model import State, state
 from .picture import PALETTES, Picture, build, fill
 from .picture import svg as html_svg

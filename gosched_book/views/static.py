@@ -28,9 +28,9 @@ import re
 from html import escape, unescape
 
 from .. import api
-from ..presets import PRESETS, ROUTINE_TITLES
-from ..trace import to_dict
-from ..scenario import Scenario
+from ..scenario.family import PRESETS, ROUTINE_TITLES
+from ..machine.trace import to_dict
+from ..scenario.scenario import Scenario
 from . import picture
 from .html import changed_note
 from .listing import rows

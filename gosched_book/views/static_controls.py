@@ -17,9 +17,9 @@ the grid's addresses), so a control moved back restores it.
 from __future__ import annotations
 
 from .. import api
-from ..controls import Control, controls, value_meaning
-from ..scenario import Scenario
-from ..world_core import STACKS
+from ..whatif.controls import Control, controls, value_meaning
+from ..scenario.scenario import Scenario
+from ..machine.core import STACKS
 from .live_controls import memory_word, ran_word
 
 LIVE_ONLY_RAW = "自填任意数值只能在 JupyterLab 里用（make lab 打开本章）。"

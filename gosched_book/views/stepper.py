@@ -12,10 +12,10 @@ from .. import api
 from html import escape
 
 from ..errors import AsmError, GoschedError
-from ..controls import controls
-from ..presets import PRESETS
-from ..trace import Trace
-from ..scenario import Scenario
+from ..whatif.controls import controls
+from ..scenario.family import PRESETS
+from ..machine.trace import Trace
+from ..scenario.scenario import Scenario
 from . import html, stackplot
 from .edits import patches_for
 from .listing import files as listing_files

@@ -1,7 +1,7 @@
 """A plain-text step table for the CLI."""
 from __future__ import annotations
 
-from ..trace import Trace
+from ..machine.trace import Trace
 
 
 def render(t: Trace) -> str:

@@ -1,0 +1,276 @@
+"""World -> Trace on Unicorn: one hook per instruction, every ending recorded as data."""
+from __future__ import annotations
+
+import ctypes
+from dataclasses import dataclass, field
+
+from unicorn import (
+    UC_ARCH_X86, UC_HOOK_CODE, UC_HOOK_INSN_INVALID, UC_HOOK_INTR, UC_HOOK_MEM_FETCH_PROT,
+    UC_HOOK_MEM_FETCH_UNMAPPED, UC_HOOK_MEM_READ_PROT, UC_HOOK_MEM_READ_UNMAPPED, UC_HOOK_MEM_WRITE,
+    UC_HOOK_MEM_WRITE_PROT, UC_HOOK_MEM_WRITE_UNMAPPED, UC_MEM_FETCH_PROT, UC_MEM_FETCH_UNMAPPED,
+    UC_MEM_READ_PROT, UC_MEM_READ_UNMAPPED, UC_MEM_WRITE_PROT, UC_MEM_WRITE_UNMAPPED, UC_MODE_64,
+    UC_PROT_ALL, UC_PROT_EXEC, UC_PROT_READ, UC_PROT_WRITE, Uc, UcError,
+)
+from unicorn import x86_const as X
+
+from ..asm.encode import intel
+from .ends import summarize
+from ..errors import ScenarioError
+from .operands import accesses, canonical
+from .trace import REGS, End, Step, Trace, Write
+from .world import MASK, World
+
+_UC_REGS = [getattr(X, f"UC_X86_REG_{r.upper()}") for r in REGS]
+_PERMS = {"rx": UC_PROT_READ | UC_PROT_EXEC, "rw": UC_PROT_READ | UC_PROT_WRITE}
+_FAULTS = {
+    UC_MEM_READ_UNMAPPED: ("read", "unmapped"), UC_MEM_WRITE_UNMAPPED: ("write", "unmapped"),
+    UC_MEM_FETCH_UNMAPPED: ("fetch", "unmapped"), UC_MEM_READ_PROT: ("read", "protected"),
+    UC_MEM_WRITE_PROT: ("write", "protected"), UC_MEM_FETCH_PROT: ("fetch", "protected"),
+}
+# No wall-clock timeout: a run ends by the step budget, and emu_start's instruction count is the
+# guard behind it, so a trace never depends on timing (Unicorn's timeout thread cut traces short).
+UNTIL = MASK  # emu_start's stop address; reaching it is reported as a fetch fault there
+_LOW52 = (1 << 52) - 1  # Unicorn reports fault addresses cut to 52 bits
+
+
+class _RegReader:
+    """All of REGS in one native call; Unicorn's reg_read_batch spends most of its time in Python."""
+
+    def __init__(self, uc: Uc):
+        n = len(_UC_REGS)
+        self.ids = (ctypes.c_int * n)(*_UC_REGS)
+        self.vals = (ctypes.c_uint64 * n)()
+        base = ctypes.addressof(self.vals)
+        self.ptrs = (ctypes.c_void_p * n)(*(base + 8 * i for i in range(n)))
+        self.n = ctypes.c_int(n)
+        self.native = getattr(uc, "_do_reg_read_batch", None)
+        self.uc = uc
+
+    def __call__(self) -> tuple[int, ...]:
+        if self.native is None or self.native(self.ids, self.ptrs, self.n) != 0:
+            return tuple(v & MASK for v in self.uc.reg_read_batch(_UC_REGS))
+        return tuple(self.vals)
+
+
+@dataclass
+class _Recorder:
+    world: World
+    steps: list[Step] = field(default_factory=list)
+    pending: dict | None = None  # the instruction now executing
+    prev_regs: dict | None = None
+    end: End | None = None
+    fault: tuple | None = None
+    read: _RegReader | None = None
+
+    def regs(self, uc: Uc) -> dict[str, int]:
+        if self.read is None:
+            self.read = _RegReader(uc)
+        return dict(zip(REGS, self.read()))
+
+    def tls_g(self, uc: Uc) -> int:
+        return int.from_bytes(uc.mem_read(self.world.fs_base - 8, 8), "little")
+
+    def finish_pending(self, uc: Uc, note: str = "") -> None:
+        p = self.pending
+        if p is None:
+            return
+        self.pending = None
+        regs = self.regs(uc)
+        changed = tuple(r for r in REGS if regs[r] != self.prev_regs[r] and r != "rip")
+        sp = regs["rsp"]
+        writes = tuple(Write(a, s, v, self.world.symbols.label(a, sp)) for a, s, v in p["writes"])
+        self.steps.append(Step(
+            i=len(self.steps) + 1, routine=p["routine"], pc=p["pc"], bytes=p["bytes"],
+            plan9=p["plan9"], intel=p["intel"], file=p["file"], line=p["line"],
+            comment=p["comment"], regs=regs, changed=changed, writes=writes,
+            tls_g=self.tls_g(uc), note=note or p.get("note", ""),
+            flags=uc.reg_read(X.UC_X86_REG_EFLAGS),
+        ))
+        self.prev_regs = regs
+
+    def stop(self, uc: Uc, kind: str, detail: str, pc: int, address: int | None = None) -> None:
+        sym = self.world.symbols
+        label = sym.label(address) if address is not None else sym.label(pc)
+        sp = uc.reg_read(X.UC_X86_REG_RSP)
+        self.end = End(kind, detail, pc, address, label, summarize(kind, detail, pc, address, sym, sp=sp))
+        uc.emu_stop()
+
+    # Hooks -------------------------------------------------------------------------------
+
+    def on_code(self, uc: Uc, address: int, size: int, _ud) -> None:
+        if not canonical(address):  # Unicorn would run the masked address; x86-64 raises #GP
+            p, self.pending = self.pending, None  # the branch that went there does not retire
+            return self.general_protection(uc, p["pc"] if p else address, address, "jump target")
+        last_pc = self.pending["pc"] if self.pending else None
+        self.finish_pending(uc)
+        w = self.world
+        if last_pc is not None and last_pc in w.leave:
+            kind, detail = w.leave[last_pc]
+            return self.stop(uc, kind, f"{detail}: {w.symbols.label(address)}", address)
+        if address in w.arrive and self.steps:
+            kind, detail = w.arrive[address]
+            return self.stop(uc, kind, detail, address)
+        if len(self.steps) >= w.params["max_steps"]:
+            return self.stop(uc, "limit", f"step budget of {w.params['max_steps']} reached", address)
+        data = bytes(uc.mem_read(address, size))  # what runs, whatever the listing says
+        mem = accesses(data, address, self.prev_regs, w.fs_base)  # prev_regs: the registers now
+        bad = next((a for a in mem if not canonical(a[1])), None)
+        if bad is not None:
+            return self.general_protection(uc, address, bad[1], f"{bad[0]} address")
+        placed = w.image.at(address)
+        if placed is not None and placed.data == data:
+            ins = placed.ins
+            self.pending = dict(
+                pc=address, bytes=data, routine=placed.function, plan9=ins.text,
+                intel=placed.intel, file=ins.loc.file, line=ins.loc.line, comment=ins.comment,
+                writes=[], mem=mem)
+        else:  # mid-instruction, outside the listings, or bytes that differ: decode what is there
+            shown = _safe_intel(data, address)
+            note = ""
+            if placed is not None:
+                note = (f"内存中的字节与清单不同：清单第 {placed.line} 行 {placed.ins.text}"
+                        f"（{placed.data.hex()}），实际执行 {data.hex()}（{shown}）")
+            self.pending = dict(
+                pc=address, bytes=data, routine=w.image.function_at(address) or "?", plan9="",
+                intel=shown, file=placed.file if placed else "", line=placed.line if placed else 0,
+                comment="", writes=[], mem=mem, note=note)
+
+    def general_protection(self, uc: Uc, pc: int, address: int, what: str) -> None:
+        sym = self.world.symbols
+        detail = f"#GP (general protection): non-canonical {what} {address:#x}"
+        self.end = End("fault", detail, pc, address, f"{address:#x}",
+                       summarize("fault", detail, pc, address, sym, access="gp"))
+        uc.emu_stop()
+
+    def on_write(self, uc: Uc, access, address: int, size: int, value: int, _ud) -> None:
+        if self.pending is not None:
+            self.pending["writes"].append((address, size, value & ((1 << (8 * size)) - 1)))
+
+    def on_fault(self, uc: Uc, access, address: int, size: int, value: int, _ud) -> bool:
+        self.fault = (*_FAULTS.get(access, ("access", "invalid")), address, size)
+        return False
+
+    def on_intr(self, uc: Uc, intno: int, _ud) -> None:
+        if intno != 3:
+            self.finish_pending(uc)
+            return self.stop(uc, "fault", f"interrupt {intno}", self.prev_regs["rip"])
+        if self.world.params.get("int3") == "continue":
+            if self.pending is not None:
+                self.pending["note"] = "INT $3: SIGTRAP ignored"
+            return None
+        pc = self.pending["pc"] if self.pending else self.prev_regs["rip"]
+        self.finish_pending(uc, note="INT $3: SIGTRAP")
+        func = self.world.image.function_at(pc) or "?"
+        name = func.split("·")[-1]
+        self.stop(uc, "event", name if name in ("abort",) else f"INT $3 in {func}", pc)
+
+    def on_invalid(self, uc: Uc, _ud) -> bool:
+        self.fault = ("decode", "invalid instruction", None, 0)
+        return False
+
+
+def _safe_intel(data: bytes, ip: int) -> str:
+    try:
+        return intel(data, ip)
+    except Exception:  # noqa: BLE001 - any undecodable byte run
+        return "(bad)"
+
+
+def _new_uc(world: World) -> Uc:
+    uc = Uc(UC_ARCH_X86, UC_MODE_64)
+    for r in world.regions:
+        uc.mem_map(r.base, r.size, _PERMS.get(r.perms, UC_PROT_ALL))
+    uc.mem_write(world.image.base, world.image.code)
+    for addr, value in world.memory:
+        if world.writable(addr):
+            uc.mem_write(addr, value.to_bytes(8, "little"))
+        elif world.mapped(addr):  # build() refuses these first, with the scenario's words
+            raise ScenarioError(f"the world would write {addr:#x}, which is not writable memory")
+    for name, reg in zip(REGS, _UC_REGS):
+        uc.reg_write(reg, world.regs[name])
+    uc.reg_write(X.UC_X86_REG_FS_BASE, world.fs_base)
+    return uc
+
+
+def run_world(world: World) -> Trace:
+    """Run a world to its end. Faults and limits are in the trace; nothing is raised for them."""
+    uc = _new_uc(world)
+    rec = _Recorder(world)
+    rec.prev_regs = rec.regs(uc)
+    initial_regs = dict(rec.prev_regs)
+    initial_tls = rec.tls_g(uc)
+    initial_flags = uc.reg_read(X.UC_X86_REG_EFLAGS)
+    uc.hook_add(UC_HOOK_CODE, rec.on_code)
+    uc.hook_add(UC_HOOK_MEM_WRITE, rec.on_write)
+    uc.hook_add(UC_HOOK_MEM_READ_UNMAPPED | UC_HOOK_MEM_WRITE_UNMAPPED | UC_HOOK_MEM_FETCH_UNMAPPED
+                | UC_HOOK_MEM_READ_PROT | UC_HOOK_MEM_WRITE_PROT | UC_HOOK_MEM_FETCH_PROT, rec.on_fault)
+    uc.hook_add(UC_HOOK_INTR, rec.on_intr)
+    uc.hook_add(UC_HOOK_INSN_INVALID, rec.on_invalid)
+    budget = world.params["max_steps"] + 2
+    try:
+        uc.emu_start(world.entry, UNTIL, count=budget)
+    except UcError as e:
+        _record_fault(uc, rec, e)
+    if rec.end is None and rec.regs(uc)["rip"] == UNTIL:  # went to UNTIL: nothing is mapped there
+        rec.fault = ("fetch", "unmapped", UNTIL, 1)
+        _record_fault(uc, rec, None)
+    if rec.end is None:
+        pc = rec.regs(uc)["rip"]
+        if rec.pending is not None and rec.fault is None:
+            rec.finish_pending(uc)
+        rec.end = End("limit", f"emulator stopped after its instruction count ({budget}) "
+                      "without an ending", pc, label=world.symbols.label(pc),
+                      summary=summarize("limit", "stopped", pc, None, world.symbols), settled=False)
+    return _trace(world, rec, initial_regs, initial_tls, initial_flags)
+
+
+def _record_fault(uc: Uc, rec: _Recorder, err: UcError | None) -> None:
+    w = rec.world
+    access, why, address, size = rec.fault or ("access", str(err), None, 0)
+    if access == "fetch":
+        address = rec.regs(uc)["rip"]  # the full target: RIP is not cut short
+        if not canonical(address):  # the branch raises #GP and does not retire
+            p, rec.pending = rec.pending, None
+            return rec.general_protection(uc, p["pc"] if p else address, address, "jump target")
+        rec.finish_pending(uc)  # the branch that went there did execute
+        pc = address
+    else:
+        pc = rec.pending["pc"] if rec.pending else rec.prev_regs["rip"]
+        if address is not None and rec.pending:
+            address = _full_address(rec.pending["mem"], access, address)
+        rec.pending = None  # the faulting instruction did not retire
+    detail = f"{access} of {address:#x} ({why})" if address is not None else f"{why} at {pc:#x}"
+    rec.end = End("fault", detail, pc, address,
+                  w.symbols.label(address) if address is not None else w.symbols.label(pc),
+                  summarize("fault", detail, pc, address, w.symbols, access=access))
+
+
+def _full_address(mem: tuple, access: str, reported: int) -> int:
+    """The 64-bit address of the access Unicorn reported cut to 52 bits."""
+    low = reported & _LOW52
+    for kind in (access, None):
+        for k, a, size in mem:
+            if (kind is None or k == kind) and (a & _LOW52) <= low < (a & _LOW52) + max(size, 1):
+                return (a & ~_LOW52 | low) & MASK
+    return reported
+
+
+def _trace(world: World, rec: _Recorder, regs: dict, tls: int, initial_flags: int) -> Trace:
+    sym = world.symbols
+    sp = regs["rsp"]
+    memory = tuple((a, v, sym.label(a, sp)) for a, v in world.memory)
+    labels: dict[int, str] = {}
+    values = {v for _, v, _ in memory} | {v for s in rec.steps for v in s.regs.values()}
+    values |= {w.value for s in rec.steps for w in s.writes} | set(regs.values())
+    for v in values:
+        d = sym.describe(v)
+        if d:
+            labels[v] = d
+    symbols = {**world.image.symbols, **{o.name: o.base for o in sym.objects}}
+    return Trace(
+        routine=world.scenario.routine, scenario=world.scenario.preset_name,
+        params=dict(world.params), symbols=symbols, initial_regs=regs, initial_tls_g=tls,
+        memory=memory, steps=tuple(rec.steps), end=rec.end, labels=labels, roles=dict(world.roles),
+        initial_flags=initial_flags,
+        stacks=tuple((st.owner, st.lo, st.hi) for st in world.stacks),
+    )

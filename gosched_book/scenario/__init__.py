@@ -1,0 +1,1 @@
+"""What a run is: the family registry, the Scenario and its values, listing patches."""

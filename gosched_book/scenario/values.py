@@ -1,0 +1,105 @@
+"""The values a reader may set: register and memory-word names, symbolic values, checking and reading.
+
+A register (`r14`, `rax`, ...; rip stays the entry) or a memory word a routine reads
+(`g.sched.pc`, `m.curg`, `tls.g`, `fn.code`, ...) takes a raw 64-bit integer or a symbolic value
+such as `g0` or `&g.sched`. What a symbolic value is at run time is the machine's business
+(`machine.overrides`); here are only the names and what they mean.
+"""
+from __future__ import annotations
+
+import re
+from types import MappingProxyType
+from typing import Mapping
+
+from ..errors import ScenarioError
+
+MASK = (1 << 64) - 1
+
+# Registers a reader may set: every general register but rip (the routine's entry).
+REGISTERS = ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
+             "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15")
+GOBUF_FIELDS = ("sp", "pc", "g", "ctxt", "ret", "lr", "bp")
+# Memory words the routines read: name -> (Chinese label, where it is).
+MEMORY: Mapping[str, str] = MappingProxyType({
+    **{f"g.sched.{f}": f"g.sched.{f}（g 的 gobuf）" for f in GOBUF_FIELDS},
+    **{f"g0.sched.{f}": f"g0.sched.{f}（g0 的 gobuf）" for f in GOBUF_FIELDS},
+    "m.g0": "m.g0（本线程的 g0）",
+    "m.curg": "m.curg（本线程当前的用户 goroutine）",
+    "m.gsignal": "m.gsignal（本线程的信号 g）",
+    "tls.g": "TLS 里的 g（FS-8 处那个字）",
+    "fn.code": "fn.fn（闭包对象的第一个字：代码地址）",
+})
+UNMAPPED = 0xDEAD0000  # no region of any world is there
+NONCANONICAL = 0x8000000000000000  # bits 63..47 differ: x86-64 raises #GP, not a page fault
+
+# Symbolic value -> its Chinese meaning (machine.overrides.RESOLVERS says what it is in a world).
+SYMBOLS: Mapping[str, str] = MappingProxyType({
+    "g": "用户 goroutine g 的地址",
+    "g0": "本线程的 g0（系统栈的 g）的地址",
+    "gsignal": "信号处理用的 gsignal 的地址",
+    "g2": "另一个 goroutine g2 的地址（不是本线程的 curg）",
+    "m": "m0（线程）的地址：不是 g，却被当作 g 用",
+    "&g.sched": "g.sched 的地址（g 的 gobuf）",
+    "&g0.sched": "g0.sched 的地址（g0 的 gobuf）",
+    "fn": "本例程拿到的 fn：指向 funcval 的指针",
+    "fn.code": "fn 指向的代码地址（funcval 的第一个字）",
+    "stale": "陈旧值：g 栈深处早已弹出的旧地址",
+    "unmapped": f"没有映射的地址 {UNMAPPED:#x}：一读就出错",
+    "noncanonical": f"非规范地址 {NONCANONICAL:#x}：x86-64 上一用就是 #GP（一般保护错误）",
+})
+
+
+def short(v) -> str:
+    """repr(v), cut to 40 characters for messages."""
+    r = repr(v)
+    return r if len(r) <= 40 else r[:37] + "…"
+
+
+def check_value(name: str, v) -> "int | str":
+    """A raw integer in [0, 2**64) or a known symbolic name; else ScenarioError naming both."""
+    if isinstance(v, bool) or not isinstance(v, (int, str)):
+        raise ScenarioError(f"{name} must be an integer in [0, 2**64) or one of "
+                            f"{', '.join(SYMBOLS)}; got {type(v).__name__}")
+    if isinstance(v, int):
+        if not 0 <= v <= MASK:
+            raise ScenarioError(f"{name} must be an integer in [0, 2**64) or one of "
+                                f"{', '.join(SYMBOLS)}; got {'a negative number' if v < 0 else 'a number ≥ 2**64'}")
+        return v
+    if v not in SYMBOLS:
+        raise ScenarioError(f"{name}: unknown value {short(v)}; use an integer in [0, 2**64) "
+                            f"(e.g. 0x0) or one of {', '.join(SYMBOLS)}")
+    return v
+
+
+_DECIMAL = re.compile(r"[+-]?\d+")
+
+
+def parse_value(name: str, text: str):
+    """A value as typed on the command line or found in a key: int, bool, or a name."""
+    t = text.strip()
+    low = t.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    if _DECIMAL.fullmatch(t):
+        digits = t.lstrip("+-")
+        if len(digits) > 1 and digits[0] == "0":
+            raise ScenarioError(
+                f"{name}={short(t)}: a number with a leading zero is ambiguous (octal in C, an error "
+                f"in Go and Python); write hex as 0x… or decimal without the leading zero")
+        if len(digits) > 20:
+            raise ScenarioError(f"{name}: {short(t)} is too large; values are 64-bit, < 2**64")
+        return int(t)
+    if re.fullmatch(r"[+-]?0[xX][0-9a-fA-F_]+", t):
+        if len(t.lstrip("+-")) > 2 + 16 + 8:
+            raise ScenarioError(f"{name}: {short(t)} is too large; values are 64-bit, < 2**64")
+        try:
+            return int(t, 16)
+        except ValueError:
+            raise ScenarioError(f"{name}: {short(t)} is not a hex number") from None
+    if re.fullmatch(r"[+-]?0[xX]", t):
+        raise ScenarioError(f"{name}: {short(t)} has no digits after 0x")
+    return t
+
+
+__all__ = ["REGISTERS", "MEMORY", "SYMBOLS", "UNMAPPED", "NONCANONICAL", "MASK", "GOBUF_FIELDS",
+           "check_value", "parse_value", "short"]

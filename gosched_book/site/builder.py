@@ -1,0 +1,144 @@
+"""Build the static site with Jupyter Book 1.x and check it: `python -m gosched_book.site build`."""
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import yaml
+
+from . import pages as site_pages
+from ..views.html import CSS as STEPPER_CSS
+from ..views.static import SITE_ENV, merge_page
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def build(clean: bool = False, root: Path = ROOT) -> Path:
+    """Run jupyter-book on `root`; raise SystemExit if any notebook failed to execute."""
+    out = root / "_build" / "html"
+    if clean and (root / "_build").exists():
+        shutil.rmtree(root / "_build")
+    cmd = [sys.executable, "-m", "gosched_book.site.jb", "build", str(root), "--config", str(root / "book.yml"),
+           "--toc", str(root / "_toc.yml"), "--builder", "html"]
+    t0 = time.perf_counter()
+    env = {SITE_ENV: "1", **os.environ}  # steppers carry their what-if runs (GOSCHED_BOOK_SITE=0: not)
+    proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, env=env)
+    elapsed = time.perf_counter() - t0
+    log = proc.stdout + proc.stderr
+    (root / "_build").mkdir(exist_ok=True)
+    (root / "_build" / "build.log").write_text(log, encoding="utf-8")
+    reports = list((out / "reports").glob("**/*.log")) if (out / "reports").exists() else []
+    failed = proc.returncode != 0 or reports or "Execution Failed" in log or "CellExecutionError" in log
+    if failed:
+        sys.stderr.write(log[-6000:])
+        for r in reports:
+            sys.stderr.write(f"\n--- {r}\n{r.read_text(encoding='utf-8')[-4000:]}")
+        raise SystemExit(f"book build failed (see {root / '_build' / 'build.log'})")
+    # Sphinx's incremental build may keep an older copy of our own static files.
+    static = Path(__file__).parent / "views" / "static"
+    if (out / "_static").exists():
+        for f in static.iterdir():
+            if f.is_file():
+                shutil.copyfile(f, out / "_static" / f.name)
+    saved = prune(out)
+    config = yaml.safe_load((root / "book.yml").read_text(encoding="utf-8"))
+    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
+    site_pages.index_page(out, f"{toc['root']}.html", config.get("title", ""))
+    print(f"built {out} in {elapsed:.1f} s; pruned {saved / 1e6:.1f} MB; site is {size(out) / 1e6:.1f} MB")
+    return out
+
+
+WIDGET_STATE = re.compile(r'<script type="application/vnd\.jupyter\.widget-state\+json">.*?</script>', re.S)
+SVG_DATA_IMG = re.compile(r"<img style='max-width:100%' (alt='[^']*') src='data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)'>")
+SVG_SIZE = re.compile(r'<svg\b[^>]*?\bwidth="([\d.]+)pt" height="([\d.]+)pt"')
+
+
+def external_images(html: str, page: Path, out: Path) -> str:
+    """Inline SVG figures (gmp.py's data: URLs) become files loaded lazily, with their size given,
+    so the HTML before a page's first stepper is not held up by pictures further down."""
+    def one(m: re.Match) -> str:
+        svg = base64.b64decode(m[2])
+        name = f"gsb-{hashlib.sha256(svg).hexdigest()[:16]}.svg"
+        (out / "_images").mkdir(exist_ok=True)
+        (out / "_images" / name).write_bytes(svg)
+        src = os.path.relpath(out / "_images" / name, page.parent).replace(os.sep, "/")
+        size = SVG_SIZE.search(svg[:2000].decode("utf-8", "replace"))
+        wh = f" width='{round(float(size[1]) * 4 / 3)}' height='{round(float(size[2]) * 4 / 3)}'" if size else ""
+        return f"<img style='max-width:100%;height:auto' {m[1]} src='{src}'{wh} loading='lazy' decoding='async'>"
+    return SVG_DATA_IMG.sub(one, html)
+
+
+def prune(out: Path) -> int:
+    """Drop what no page uses (source maps, other languages' theme strings, saved widget state);
+    give each stepper a small first blob and each page one shared data blob at its end; inline
+    stepper.css copies and SVG figures out of the HTML."""
+    saved = 0
+    for f in list(out.glob("_static/**/*.map")):
+        saved += f.stat().st_size
+        f.unlink()
+    locales = out / "_static" / "locales"
+    if locales.exists():
+        for d in locales.iterdir():
+            if d.is_dir() and d.name not in ("zh_CN",):
+                saved += size(d)
+                shutil.rmtree(d)
+    pages = list(out.glob("**/*.html"))
+    fa = out / "_static" / "scripts" / "fontawesome.js"
+    icons = {}
+    if fa.exists():  # 1.5 MB of script for a dozen icons: inline those as SVG instead
+        names = set().union(*(site_pages.icon_names(p.read_text(encoding="utf-8")) for p in pages))
+        icons = site_pages.solid_icons(fa.read_text(encoding="utf-8"), names)
+        if icons.keys() != names:
+            raise SystemExit(f"Font Awesome icons not found in fontawesome.js: {sorted(names - icons.keys())}")
+    # Pages are independent (merging a page's stepper data is the slow part): two at a time.
+    with ProcessPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
+        saved += sum(pool.map(slim_page, pages, [icons] * len(pages), [out] * len(pages)))
+    tools = out / "_static" / "searchtools.js"
+    if tools.exists():
+        tools.write_text(site_pages.prose_snippets(tools.read_text(encoding="utf-8")), encoding="utf-8")
+    for f in out.glob("_static/scripts/fontawesome.js*"):
+        saved += f.stat().st_size
+        f.unlink()
+    return saved
+
+
+def slim_page(page: Path, icons: dict, out: Path) -> int:
+    """Rewrite one built page for the static site; the bytes saved."""
+    text = page.read_text(encoding="utf-8")
+    # The live widgets' state is useless without a kernel; the static stepper replaces it.
+    # Every page links stepper.css, so the copies inlined by notebook outputs go.
+    slim = merge_page(WIDGET_STATE.sub("", text).replace(STEPPER_CSS, ""))
+    slim = external_images(slim, page, out)
+    slim = site_pages.defer_scripts(site_pages.chinese_labels(site_pages.inline_icons(slim, icons)))
+    if slim == text:
+        return 0
+    page.write_text(slim, encoding="utf-8")
+    return len(text.encode()) - len(slim.encode())
+
+
+def size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.glob("**/*") if f.is_file())
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m gosched_book.site")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("build", help="build the site into _build/html")
+    b.add_argument("--clean", action="store_true", help="remove _build first")
+    args = ap.parse_args(argv)
+    if args.cmd == "build":
+        build(clean=args.clean)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
