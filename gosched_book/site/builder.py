@@ -44,7 +44,7 @@ def build(clean: bool = False, root: Path = ROOT) -> Path:
             sys.stderr.write(f"\n--- {r}\n{r.read_text(encoding='utf-8')[-4000:]}")
         raise SystemExit(f"book build failed (see {root / '_build' / 'build.log'})")
     # Sphinx's incremental build may keep an older copy of our own static files.
-    static = Path(__file__).parent / "views" / "static"
+    static = Path(__file__).parents[1] / "views" / "static"
     if (out / "_static").exists():
         for f in static.iterdir():
             if f.is_file():
