@@ -192,10 +192,19 @@ class _Operand:
         return self.toks[j] if j < len(self.toks) else self.toks[-1]
 
     def _looks_symbolic(self) -> bool:
-        # name[+-off](SB|FP|PC)
+        # name[+-off](SB|FP|PC|SP), where off may be a parenthesized expression: r15-(14*8+8)(SP)
         j = self.i + 1
         if self._peek(j).text in ("+", "-") and self._peek(j).kind == "punct":
-            j += 2
+            j += 1
+            if self._peek(j).text == "(":
+                depth = 0
+                while self._peek(j).kind != "end":
+                    depth += (self._peek(j).text == "(") - (self._peek(j).text == ")")
+                    j += 1
+                    if depth == 0:
+                        break
+            else:
+                j += 1
         pseudo = self._peek(j + 1).text
         return (
             self._peek(j).text == "("
@@ -209,7 +218,10 @@ class _Operand:
         if self.tok.text in ("+", "-") and self.tok.kind == "punct":
             sign = -1 if self.take().text == "-" else 1
             n = self.tok
-            if n.kind == "num":
+            if n.text == "(":
+                off = sign * self._factor(0)
+                self.i -= 1  # the shared advance below
+            elif n.kind == "num":
                 off = sign * _number(n)
             elif n.kind == "ident" and n.text in self.consts:
                 off = sign * self.consts[n.text]
@@ -232,6 +244,8 @@ class _Operand:
         is_base = nxt is not None and (nxt.text in REGISTERS or nxt.text in _PSEUDO)
         if not is_base:
             disp = self._constant()
+            if self.tok.kind == "end":  # MOVL $0xf1, 0xf1: an absolute address, as Go reads it
+                return Mem(None, disp, col=col)
         if self.tok.text != "(":
             raise _Fail(
                 "malformed operand: expected a register, $constant, label or memory operand like 8(SP)",

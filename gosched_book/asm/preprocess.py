@@ -4,12 +4,14 @@ Lines end only at \\n (a \\r before it is dropped), as in Go's lexer: a U+2028 o
 comment does not start a new line. `/* ... */` may span lines. The runtime's own headers are known
 without reading them: go_asm.h (the struct offsets the book already has), go_tls.h (`get_tls(r)`,
 `g(r)`, which the parser reads itself), textflag.h (the TEXT flag names), funcdata.h (GC
-metadata macros: FUNCDATA and PCDATA emit no code) and cgo/abi_amd64.h (nothing used here).
+metadata macros: FUNCDATA and PCDATA emit no code); cgo/abi_amd64.h is read from a verbatim copy
+in headers/ (PUSH_REGS_HOST_TO_ABI0 and its companions).
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from importlib import resources
 
 # The headers of Go's runtime directory that a routine copied from asm_amd64.s includes.
 KNOWN_HEADERS = ("go_asm.h", "go_tls.h", "textflag.h", "funcdata.h", "cgo/abi_amd64.h")
@@ -101,11 +103,13 @@ def _next_comment(text: str, i: int) -> int:
     return -1
 
 
-def preprocess(source: str, first_line: int = 1) -> tuple[list[Line], list[PreprocessError]]:
-    """The source's lines ready for the parser, and every directive error found."""
+def preprocess(source: str, first_line: int = 1, macros: dict | None = None,
+               defined: set | None = None) -> tuple[list[Line], list[PreprocessError]]:
+    """The source's lines ready for the parser, and every directive error found. `macros` and
+    `defined`, when given, are shared (an #include'd header defines into its includer's)."""
     raw = split_lines(source)
-    macros: dict[str, Macro] = {}
-    defined = set(PREDEFINED)
+    macros = {} if macros is None else macros
+    defined = set(PREDEFINED) if defined is None else defined
     # Per open #ifdef: (its own condition, seen #else, line, lines active here). The last field
     # folds in every enclosing condition, so a line's activity is one look, not a walk.
     conds: list[tuple[bool, bool, int, bool]] = []
@@ -184,6 +188,11 @@ def _directive(name: str, body: str, active: bool, macros: dict, defined: set, c
                 f"({', '.join(KNOWN_HEADERS)})", line, 1, "")
         for name, body in HEADER_MACROS.get(m.group(1), {}).items():
             macros.setdefault(name, Macro(name, None, body))
+        text = _header_text(m.group(1))
+        if text is not None:
+            _, bad = preprocess(text, 1, macros, defined)
+            if bad:
+                raise PreprocessError(f"in {m.group(1)}:{bad[0].line}: {bad[0].message}", line, 1, "")
         return
     if name == "define":
         macro = _define(body, line)
@@ -198,6 +207,12 @@ def _directive(name: str, body: str, active: bool, macros: dict, defined: set, c
     raise PreprocessError(
         f"unknown directive #{name}; expected #include, #define, #undef, #ifdef, #ifndef, #else "
         "or #endif", line, 1, "")
+
+
+def _header_text(name: str) -> str | None:
+    """A runtime header kept verbatim beside this module (cgo/abi_amd64.h), or None."""
+    path = resources.files(__package__).joinpath("headers", *name.split("/"))
+    return path.read_text(encoding="utf-8") if path.is_file() else None
 
 
 def _define(body: str, line: int) -> Macro:
