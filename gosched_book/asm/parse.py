@@ -14,11 +14,13 @@ from .program import (
 )
 from . import generic
 from .mnemonics import BRANCHES, MNEMONICS
+from .data import Data, Global, unquote
 from .preprocess import Line, preprocess
 
 _TOKEN = re.compile(
     r"""
     (?P<ws>\s+)
+  | (?P<str>"(?:[^"\\\n]|\\.)*")
   | (?P<num>0[xX][0-9a-fA-F]+|[0-9]+)
   | (?P<ident>(?:[^\W\d]|[\u00b7\u2215])[\w\u00b7\u2215./]*(?:<[A-Za-z0-9]*>)?)
   | (?P<punct><<|>>|[$(),+\-*:|;&^~/%])
@@ -447,6 +449,8 @@ def parse(source: str, file: str = "<listing>", first_line: int = 1) -> Program:
     lines, bad = preprocess(source, first_line)
     errors = [AsmError(e.message, _loc(file, e.line, e.col, e.text)) for e in bad]
     functions: list[Function] = []
+    data: list[Data] = []
+    globs: list[Global] = []
     cur: dict | None = None
 
     def close() -> None:
@@ -497,6 +501,13 @@ def parse(source: str, file: str = "<listing>", first_line: int = 1) -> Program:
                     cur = dict(name=name, abi=abi, flags=flags, frame=frame, argsize=args,
                                loc=_loc(file, n, head.col, line), body=[], labels=set())
                     continue
+                if head.text in ("DATA", "GLOBL"):
+                    loc = _loc(file, n, head.col, line)
+                    if head.text == "DATA":
+                        data.append(_data(toks, consts, loc))
+                    else:
+                        globs.append(_global(toks, consts, loc))
+                    continue
                 if cur is None:
                     raise _Fail("instruction outside any TEXT block", head.col)
                 text = ln.code[head.col - 1:toks[-1].col - 1].strip()
@@ -508,7 +519,67 @@ def parse(source: str, file: str = "<listing>", first_line: int = 1) -> Program:
     if errors:
         errors.sort(key=lambda e: (e.line, e.column))
         raise AsmError(errors[0].message, errors[0].loc, tuple(errors[1:]))
-    return Program(file, source, tuple(functions))
+    return Program(file, source, tuple(functions), tuple(data), tuple(globs))
+
+
+def _symbol_of(toks: list[Tok], consts, what: str) -> tuple[str, int]:
+    op = _Operand(toks, consts).parse()
+    if not isinstance(op, SymRef):
+        raise _Fail(f"{what} names a symbol: sym+offset(SB)", toks[0].col)
+    return op.symbol, op.offset
+
+
+def _data(toks: list[Tok], consts, loc: SourceLocation) -> Data:
+    """DATA sym+off(SB)/size, $value."""
+    groups = _split_operands(toks[1:])
+    if len(groups) != 2:
+        raise _Fail("DATA takes sym+offset(SB)/size, $value", toks[0].col)
+    target, value = groups
+    slash = next((k for k, t in enumerate(target) if t.text == "/"), None)
+    if slash is None or target[slash + 1].kind != "num" or target[slash + 2].kind != "end":
+        raise _Fail("DATA needs the size after a slash: sym+offset(SB)/8", target[0].col)
+    symbol, offset = _symbol_of(target[:slash] + [Tok("end", "", target[slash].col)], consts, "DATA")
+    size = _number(target[slash + 1])
+    if value[0].text == "$" and value[1].kind == "str" and value[2].kind == "end":
+        try:
+            raw = unquote(value[1].text)
+        except ValueError as e:
+            raise _Fail(str(e), value[1].col) from None
+        if len(raw) > size:
+            raise _Fail(f"string of {len(raw)} bytes does not fit in DATA size {size}", value[1].col)
+        return Data(symbol, offset, size, raw.ljust(size, b"\0"), loc)
+    op = _Operand(value, consts).parse()
+    if isinstance(op, AddrOf):
+        if size != 8:
+            raise _Fail(f"an address takes 8 bytes, not {size}", target[slash + 1].col)
+        return Data(symbol, offset, size, op, loc)
+    if not isinstance(op, Imm):
+        raise _Fail("DATA value must be $constant, $\"string\" or $symbol(SB)", value[0].col)
+    if size not in (1, 2, 4, 8):
+        raise _Fail(f"DATA size {size} for a constant: expected 1, 2, 4 or 8", target[slash + 1].col)
+    if not -(1 << (8 * size - 1)) <= op.value < 1 << (8 * size):
+        raise _Fail(f"${op.value:#x} does not fit in {size} bytes", value[0].col)
+    return Data(symbol, offset, size, (op.value % (1 << (8 * size))).to_bytes(size, "little"), loc)
+
+
+def _global(toks: list[Tok], consts, loc: SourceLocation) -> Global:
+    """GLOBL sym(SB), [FLAGS,] $size."""
+    groups = _split_operands(toks[1:])
+    if len(groups) not in (2, 3):
+        raise _Fail("GLOBL takes sym(SB), FLAGS, $size", toks[0].col)
+    symbol, offset = _symbol_of(groups[0], consts, "GLOBL")
+    if offset:
+        raise _Fail("GLOBL names the symbol itself, without an offset", groups[0][0].col)
+    flags: tuple[str, ...] = ()
+    if len(groups) == 3:
+        for t in groups[1]:
+            if t.kind == "ident" and t.text not in _TEXT_FLAGS:
+                raise _Fail(f"unknown flag {t.text!r}{_nearest(t.text, _TEXT_FLAGS)}", t.col)
+        flags = tuple(t.text for t in groups[1] if t.kind == "ident")
+    size = _Operand(groups[-1], consts).parse()
+    if not isinstance(size, Imm) or size.value < 0:
+        raise _Fail("GLOBL needs the size as $bytes", groups[-1][0].col)
+    return Global(symbol, flags, size.value, loc)
 
 
 def _statements(toks: list[Tok]) -> list[list[Tok]]:

@@ -129,6 +129,8 @@ class Program:
     file: str
     source: str
     functions: tuple[Function, ...]
+    data: tuple = ()  # DATA statements (asm.data.Data), in order
+    globals: tuple = ()  # GLOBL statements (asm.data.Global)
 
     def function(self, name: str) -> Function:
         for f in self.functions:
