@@ -75,6 +75,8 @@ def intel_order(sp: Spelling, ops: tuple) -> tuple:
     CMPPS/CMPSD family keeps the predicate immediate last."""
     if sp.keep_order:
         return ops
+    if sp.intel == "IMUL" and len(ops) == 2 and isinstance(ops[0], Imm):
+        return (ops[1], ops[1], ops[0])  # IMULQ $n, AX is imul rax, rax, n
     if sp.intel in ("CMPPS", "CMPPD", "CMPSS", "CMPSD") and len(ops) == 3:
         return (ops[1], ops[0], ops[2])
     return tuple(reversed(ops))

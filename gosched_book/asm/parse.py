@@ -7,7 +7,6 @@ import unicodedata
 from typing import NamedTuple
 
 from ..errors import AsmError, SourceLocation
-from ..runtime.layout import go_asm_symbols
 from .program import (
     OTHER_REGISTERS, REGISTERS, XREGISTERS, AddrOf, Function, Imm, Instruction, Label, LabelRef, Mem, Operand,
     PCRel, Program, Reg, SymRef, TLSBase,
@@ -15,6 +14,7 @@ from .program import (
 from . import generic
 from .mnemonics import BRANCHES, MNEMONICS
 from .data import Data, Global, unquote
+from .go_asm import go_asm_constants
 from .preprocess import Line, preprocess
 
 _TOKEN = re.compile(
@@ -445,7 +445,7 @@ def parse(source: str, file: str = "<listing>", first_line: int = 1) -> Program:
                        + (" (decode bytes first, e.g. data.decode('utf-8'))"
                           if isinstance(source, (bytes, bytearray)) else ""),
                        _loc(str(file), first_line, 1, ""))
-    consts = go_asm_symbols()
+    consts = go_asm_constants()
     lines, bad = preprocess(source, first_line)
     errors = [AsmError(e.message, _loc(file, e.line, e.col, e.text)) for e in bad]
     functions: list[Function] = []
