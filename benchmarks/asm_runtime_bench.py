@@ -6,6 +6,8 @@ so the time covers the same ~3,200 instructions either way.
 """
 from __future__ import annotations
 
+import statistics
+import time
 from pathlib import Path
 
 RUNTIME = Path("/usr/lib/go-1.19/src/runtime")
@@ -31,7 +33,7 @@ def _assemble_file(name: str, text: str, blocks) -> int:
     return refused
 
 
-def bench_asm_runtime(median_ms) -> None:
+def bench_asm_runtime() -> None:
     from gosched_book.asm.blocks import text_blocks
 
     if not (RUNTIME / FILES[0]).exists():
@@ -40,7 +42,15 @@ def bench_asm_runtime(median_ms) -> None:
     texts = {f: (RUNTIME / f).read_text(encoding="utf-8") for f in FILES}
     blocks = {f: text_blocks(t) for f, t in texts.items()}
     refused = sum(_assemble_file(f, texts[f], blocks[f]) for f in FILES)
-    ms = median_ms(lambda: [_assemble_file(f, texts[f], blocks[f]) for f in FILES], repeat=7, warmup=1)
+    walls, cpus = [], []
+    for _ in range(9):
+        cpu, wall = time.process_time(), time.perf_counter()
+        for f in FILES:
+            _assemble_file(f, texts[f], blocks[f])
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
     n = sum(len(b) for b in blocks.values())
+    # CPU time too: on a shared machine the wall time also counts other processes' turns.
     print(f"assemble asm_amd64.s + preempt_amd64.s + sys_linux_amd64.s ({n} TEXT blocks, "
-          f"{refused} refused): {ms:.0f} ms (goal: <= 300 ms)")
+          f"{refused} refused): median {statistics.median(walls) * 1000:.0f} ms wall, "
+          f"{statistics.median(cpus) * 1000:.0f} ms CPU (goal: <= 300 ms)")

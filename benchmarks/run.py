@@ -106,7 +106,7 @@ if __name__ == "__main__":
         sys.path.insert(0, str(Path(__file__).parent))
         from asm_runtime_bench import bench_asm_runtime
 
-        bench_asm_runtime(median_ms)
+        bench_asm_runtime()
     if which in ("whatif", "all"):
         sys.path.insert(0, str(Path(__file__).parent))
         from whatif_bench import bench_whatif

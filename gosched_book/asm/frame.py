@@ -28,6 +28,7 @@ G_STACKGUARD0 = 2 * PTR
 TMP0, TMP1 = "R12", "R13"  # REGENTRYTMP0/1: free at entry in both ABIs
 _SP_CHANGE = {"PUSHQ": 8, "PUSHFQ": 8, "POPQ": -8, "POPFQ": -8, "PUSHW": 2, "PUSHFW": 2,
               "POPW": -2, "POPFW": -2}
+ADDED_SYMBOLS = ("runtime·morestack", "runtime·morestack_noctxt")  # what the added code calls
 _ENTRY, _MORESTACK = "<entry>", "<morestack>"
 _WRAP_END, _WRAP_CHECK = "<wrapper end>", "<wrapper checkargp>"
 

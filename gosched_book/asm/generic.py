@@ -84,6 +84,39 @@ def intel_order(sp: Spelling, ops: tuple) -> tuple:
 
 def build(mnemonic: str, ops: tuple, mem: Callable[[object], MemoryOperand]) -> Ins:
     """The iced instruction Go's assembler would emit for `mnemonic ops` (Plan 9 order)."""
+    key = (mnemonic, tuple(_shape(o) for o in ops))
+    choice = _CHOSEN.get(key)
+    if choice is None:
+        choice = _CHOSEN[key] = _choose(mnemonic, ops)
+    if choice is _NONE:
+        raise NoForm(mnemonic)
+    if choice[0] == "string":
+        return getattr(Ins, choice[1])(64)
+    info, sp, swapped = choice
+    intel_ops = intel_order(sp, ops)
+    if swapped:
+        intel_ops = tuple(reversed(intel_ops))
+    return _make(info, intel_ops, _fit(info, sp, intel_ops), mem)
+
+
+_CHOSEN: dict = {}  # (mnemonic, operand shapes) -> the opcode chosen for them
+_NONE = ("none",)
+_IMM_CLASSES = ((1, 1), (-128, 127), (0, 255), (-(1 << 15), (1 << 16) - 1),
+                (-(1 << 31), (1 << 31) - 1), (0, (1 << 32) - 1))
+
+
+def _shape(op) -> object:
+    """What the choice of opcode depends on: a register's name, an immediate's range, memory."""
+    if isinstance(op, Reg):
+        return op.name
+    if isinstance(op, Imm):
+        return next((k for k, (lo, hi) in enumerate(_IMM_CLASSES) if lo <= op.value <= hi), 9)
+    if isinstance(op, (Mem, SymRef)):
+        return "m"
+    return type(op).__name__
+
+
+def _choose(mnemonic: str, ops: tuple):
     best = None
     for rank, sp in enumerate(spellings(mnemonic)):
         orders = [intel_order(sp, ops)]
@@ -94,7 +127,7 @@ def build(mnemonic: str, ops: tuple, mem: Callable[[object], MemoryOperand]) -> 
                 if not _sized_like(info, sp):
                     continue
                 if not intel_ops and _string_op(info):
-                    return getattr(Ins, f"create_{sp.intel.lower()}")(64)
+                    return ("string", f"create_{sp.intel.lower()}")
                 if info.op_count != len(intel_ops):
                     continue
                 fit = _fit(info, sp, intel_ops)
@@ -102,11 +135,8 @@ def build(mnemonic: str, ops: tuple, mem: Callable[[object], MemoryOperand]) -> 
                     continue
                 key = (rank, _preference(info, intel_ops), info.code)
                 if best is None or key < best[0]:
-                    best = (key, info, intel_ops, fit)
-    if best is None:
-        raise NoForm(mnemonic)
-    _, info, intel_ops, fit = best
-    return _make(info, intel_ops, fit, mem)
+                    best = (key, (info, sp, intel_ops is not orders[0]))
+    return _NONE if best is None else best[1]
 
 
 _IMPLICIT = frozenset({K.SEG_RSI, K.ES_RDI, K.SEG_RDI, K.SEG_RBX_AL})

@@ -8,8 +8,9 @@ from typing import Mapping, Sequence
 from ..errors import AsmError
 from .encode import DATA_CODES, Resolver, Unencodable, build, decode_one, encode_one, intel, located
 from .frame import lower
-from .program import Function, Instruction, Label, LabelRef, PCRel, Program
+from .program import AddrOf, Function, Instruction, Label, LabelRef, PCRel, Program, SymRef
 
+_ADDRESSED = (SymRef, AddrOf, LabelRef, PCRel)  # operands whose bytes depend on where things are
 FUNC_ALIGN = 32  # the Go linker aligns amd64 text symbols to 32 bytes
 
 
@@ -95,12 +96,16 @@ def _layout(funcs, base, extern) -> Image:
     dummy = Resolver(_AnyAddr(), _AnyAddr(), _AnyAddr())
     short: list[list[int]] = []
     longsize: dict[tuple[int, int], int] = {}
+    fixed: dict[tuple[int, int], tuple] = {}  # position-independent: encoded once, here
     for fi, (_, f) in enumerate(funcs):
         row = []
         for i, ins in enumerate(f.instructions):
             try:
                 built = build(ins, dummy, False)
-                row.append(len(encode_one(built, 0x1000)) if built else 0)
+                data = encode_one(built, 0x1000) if built else b""
+                row.append(len(data))
+                if not any(isinstance(o, _ADDRESSED) for o in ins.operands):
+                    fixed[(fi, i)] = (built, data)
                 if _is_label_branch(ins):
                     longsize[(fi, i)] = len(encode_one(build(ins, dummy, True), 0x1000))
             except Unencodable as e:
@@ -136,8 +141,11 @@ def _layout(funcs, base, extern) -> Image:
             at = addrs[fi][i]
             size = longsize[(fi, i)] if (fi, i) in long else short[fi][i]
             try:
-                built = build(ins, res, (fi, i) in long)
-                data = encode_one(built, at) if built else b""
+                if (fi, i) in fixed:
+                    built, data = fixed[(fi, i)]
+                else:
+                    built = build(ins, res, (fi, i) in long)
+                    data = encode_one(built, at) if built else b""
             except Unencodable as e:
                 errors.append(located(e, ins))
                 continue

@@ -614,6 +614,9 @@ def _instruction(toks, loc: SourceLocation, text: str, comment: str, consts) -> 
             raise _Fail("get_tls takes one register: get_tls(CX)", head.col)
         return Instruction("MOVQ", (TLSBase(toks[1].col), Reg(rest[1], toks[2].col)), loc,
                            comment, macro=f"get_tls({rest[1]})", text=text)
+    if head.text == "PCALIGN":  # checked with go 1.19: `asm: asmins: missing op ... PCALIGN $16`
+        raise _Fail("PCALIGN is refused on amd64 by Go 1.18/1.19's assembler (asmins: missing op); "
+                    "it aligns code on arm64 and ppc64 only", head.col)
     if head.text not in MNEMONICS and not generic.known(head.text):
         raise _Fail(f"unknown instruction {head.text!r}{_nearest(head.text, MNEMONICS)}", head.col)
     groups = _split_operands(toks[1:]) if toks[1].kind != "end" else []

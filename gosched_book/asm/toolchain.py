@@ -15,7 +15,7 @@ from importlib import resources
 
 from ..errors import AsmError
 from .blocks import Block
-from .frame import lower
+from .frame import ADDED_SYMBOLS
 from .link import Image, link
 from .parse import parse
 from .program import AddrOf, SymRef
@@ -67,10 +67,13 @@ def external_symbols(programs) -> dict[str, int]:
     names: dict[str, int] = {}
     for p in programs:
         for f in p.functions:
-            for ins in lower(f).instructions:  # with what the assembler adds (morestack calls)
+            for ins in f.instructions:
                 for op in ins.operands:
                     if isinstance(op, (SymRef, AddrOf)) and op.symbol not in defined:
                         names.setdefault(op.symbol, EXTERN_BASE + EXTERN_STRIDE * len(names))
+    for name in ADDED_SYMBOLS:  # what the assembler's stack-split check calls
+        if name not in defined:
+            names.setdefault(name, EXTERN_BASE + EXTERN_STRIDE * len(names))
     return names
 
 
