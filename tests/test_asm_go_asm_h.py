@@ -4,7 +4,7 @@ import pytest
 
 from gosched_book.asm.go_asm import go_asm_constants, size_align
 from gosched_book.asm.toolchain import recorded
-from gosched_book.layout import go_asm_symbols
+from gosched_book.runtime.layout import go_asm_symbols
 
 TOOLCHAIN = recorded()["go_asm_h"]
 
