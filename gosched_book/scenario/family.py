@@ -288,24 +288,16 @@ def _read(file: str) -> str:
 
 # Live read-only views, for code that reads the registry as data ------------------------------
 
-class _Presets(Mapping):
+class _ByRoutine(Mapping):
+    """routine name -> get(name), for every registered routine, read live."""
+
+    def __init__(self, get: Callable):
+        self._get = get
+
     def __getitem__(self, name):
         if name not in routines():
             raise KeyError(name)
-        return presets_of(name)
-
-    def __iter__(self):
-        return iter(routines())
-
-    def __len__(self):
-        return len(routines())
-
-
-class _Titles(Mapping):
-    def __getitem__(self, name):
-        if name not in routines():
-            raise KeyError(name)
-        return routine(name).title
+        return self._get(name)
 
     def __iter__(self):
         return iter(routines())
@@ -331,8 +323,8 @@ class _Routines(Sequence):
         return repr(routines())
 
 
-PRESETS: Mapping[str, Mapping[str, Preset]] = _Presets()
-ROUTINE_TITLES: Mapping[str, str] = _Titles()
+PRESETS: Mapping[str, Mapping[str, Preset]] = _ByRoutine(presets_of)
+ROUTINE_TITLES: Mapping[str, str] = _ByRoutine(lambda name: routine(name).title)
 ROUTINES: Sequence[str] = _Routines()
 
 __all__ = ["Param", "Preset", "preset", "PatchChoice", "Routine", "Family", "register", "unregister",
