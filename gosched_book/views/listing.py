@@ -33,10 +33,25 @@ def rows(file: str, patch: tuple = ()) -> tuple[Row, ...]:
         if p is None:
             out.append(Row(n, text, None, "", "", "", m))
         elif not p.data:
-            out.append(Row(n, text, p.address, "", "", "无指令：汇编器后端把 MOVQ TLS, CX 改成了 NOP（CanUse1InsnTLS）", m))
+            out.append(Row(n, text, p.address, "", "", byteless_note(p.ins), m))
         else:
             out.append(Row(n, text, p.address, p.data.hex(" "), p.intel, "", m))
     return tuple(out)
+
+
+def byteless_note(ins) -> str:
+    """Why a placed line emits no bytes, told apart by what the line is (Chinese)."""
+    from ..asm.program import Reg, TLSBase
+
+    ops = ins.operands
+    if len(ops) == 2 and isinstance(ops[0], TLSBase) and isinstance(ops[1], Reg):
+        return (f"无指令：get_tls 即 MOVQ TLS, {ops[1].name}，汇编器后端把它改成 NOP（CanUse1InsnTLS），"
+                "g(…) 直接编成 fs:[-8]")
+    if ins.mnemonic == "NOP" and len(ops) == 1 and isinstance(ops[0], Reg) and ops[0].name == "SP":
+        return "无指令：NOP SP 是写给 go vet 的提示（SP 变了，不再核对 FP 偏移）；NOP 是伪指令，不产生字节"
+    if ins.mnemonic == "NOP":
+        return "无指令：NOP 是伪指令，不产生字节"
+    return "无指令：这一行不产生字节"
 
 
 def files() -> tuple[str, ...]:
