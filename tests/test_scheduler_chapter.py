@@ -45,6 +45,9 @@ def test_call_sites_are_read_from_the_source():
     names = [callsites.enclosing(s) for s in callsites.SITES]
     assert names[:3] == ["Gosched", "gopark", "goexit1"]
     assert {"execute", "newstack", "recovery", "newproc"} <= set(names)
+    gogo = [callsites.enclosing(s) for s in callsites.SITES if s.callee == "gogo"]
+    # Every gogo in the runtime's Go code (proc.go, stack.go, panic.go): six, newstack twice.
+    assert sorted(gogo) == sorted(["execute", "goschedguarded_m", "goexit0", "newstack", "newstack", "recovery"])
 
 
 def test_call_site_disassembly_marks_the_call_and_the_reload():
