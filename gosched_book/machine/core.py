@@ -111,12 +111,14 @@ class Ctx:
         self.put(addr, "g", "stackguard0", lo + STACK_GUARD)
 
     def caller_frame(self, sp: int, ret: int, arg: int) -> int:
-        """A Go caller's frame above `sp`; returns its frame pointer (the default BP)."""
+        """A Go caller's frame above `sp`, sketched; returns its frame pointer (the default BP)."""
         goexit_ret = self.sym("runtime·goexit") + 1  # PCQuantum (proc.go:4149)
         self.word(sp, ret, "return address")
         self.word(sp + 0x08, arg, "argument / spill slot")
-        self.word(sp + 0x10, 0, "caller local")
-        self.word(sp + 0x18, 0, "saved BP")  # the goroutine's top frame: no caller BP
+        # The stand-in callers (main·caller, main·syscaller) have no prologue: these two words are
+        # where a compiled caller's frame would keep them, drawn as a sketch (the book's simplification).
+        self.word(sp + 0x10, 0, "sketch: caller local")
+        self.word(sp + 0x18, 0, "sketch: saved BP")  # the goroutine's top frame: no caller BP
         self.word(sp + 0x20, goexit_ret, "return address")
         return sp + 0x18
 

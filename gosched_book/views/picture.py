@@ -85,6 +85,8 @@ ROLE_ZH = {
     "spill slot of fn's arg": "fn 参数的溢出槽",
     "argument buf": "参数区",
     "caller local": "调用者的局部变量",
+    "sketch: caller local": "示意：调用者的局部变量",
+    "sketch: saved BP": "示意：保存的 BP",
     "closure object: fn": "闭包对象：fn",
     "closure object: captured variable": "闭包对象：捕获的变量",
     "stale: mstart1's return": "残留：mstart1 的返回地址",
