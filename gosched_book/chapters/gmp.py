@@ -120,7 +120,7 @@ def gmp_figure(routine: str = "schedule", preset: str = "switch", at_end: bool =
             fontsize=12, family=f)
     # M with its fields, read from memory.
     curg = names.get(_word(t, k, "m.curg"), "nil")
-    _box(ax, 2, 28, 26, 22, f"M（m0，一个 OS 线程）\n\nm.g0 = {names.get(_word(t, k, 'm.g0'), '?')}\n"
+    _box(ax, 2, 28, 26, 22, f"M（一个 OS 线程）\n\nm.g0 = {names.get(_word(t, k, 'm.g0'), '?')}\n"
          f"m.gsignal = {names.get(_word(t, k, 'm.gsignal'), '?')}\nm.curg = {curg}\n"
          f"TLS g = {names.get(tls, hex(tls))}", COLORS["m"], size=9.5)
     _box(ax, 2, 8, 26, 14, "P：本书的世界没有建模\n（真实的 M 要持有一个 P\n才能运行 Go 代码）", COLORS["p"],
