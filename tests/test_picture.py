@@ -155,3 +155,9 @@ def test_morestack_pictures_draw_m_morebuf_as_it_is_written():
     # Not drawn where nothing writes it.
     assert all("m.morebuf（gobuf）" not in [lab.text for p in picture.build(state(u, 0)).panels for lab in p.labels]
                for u in (run("mcall"), run("gogo")))
+
+
+def test_gogo_argument_is_named_the_gobuf_not_its_first_field():
+    for preset in ("recover", "after_newstack", "normal"):
+        t = run("gogo", preset)
+        assert "&g.sched" in t.labels.values() and "&g.sched.sp" not in t.labels.values(), preset

@@ -84,6 +84,8 @@ class Symbolizer:
                 return o.name if o.struct == "g" or o.struct == "m" else f"&{o.name}"
             if o.base < value < o.base + sizeof(o.struct):
                 f = self._fields.get(value)
+                if f and f.endswith((".sched.sp", ".morebuf.sp")):
+                    f = f[:-3]  # a gobuf's first word: the pointer is &gp.sched (gogo's argument), not &sched.sp
                 return f"&{f}" if f else None
         code = self.image.symbolize(value)
         if code:
