@@ -161,10 +161,11 @@ def ss_sched_sp() -> Exercise:
         "systemstack_switch 顶替了 systemstack 的帧。这只有在 systemstack 自己也没有局部帧（<code>$0</code>）时才成立，"
         "gosave 的注释正是这么要求的。为什么不直接用 systemstack 自己的 PC？源码给的理由是要区分两个帧："
         "留在 G 栈上的这个，和 g0 栈上紧挨 g0.sched.sp 的那个真正的 systemstack 帧（<code>CALL DI</code> 压下的返回地址）；回溯器在 g0 上遇到 systemstack 的帧会跳到 curg 的栈"
-        "（从 curg.sched.sp 接着走），G 栈上的帧则必须按普通的帧走。另外，systemstack 写 SP，汇编器给它打上 SPWRITE，"
-        "而回溯器不能越过 SPWRITE 函数。栈复制时 adjustframe 也专门放行了 systemstack_switch 这一帧。",
+        "（从 curg.sched.sp 接着走，并清掉它的 SPWRITE 标记），G 栈上的帧则必须按普通的帧走。"
+        "systemstack_switch 还有一个好处：它不写 SP，没有 SPWRITE 标记，而打印或采样的回溯遇到 SPWRITE 函数就停在那里，"
+        "GC 扫描栈时 SPWRITE 函数只允许是最内层那一帧。栈复制时 adjustframe 也专门放行了 systemstack_switch 这一帧。",
         ("asm_amd64.s:766-775", "asm_amd64.s:453-459", "asm_amd64.s:479-481", "traceback.go:182-206",
-         "traceback.go:244-247", "cmd/internal/obj/x86/obj6.go:850-853", "traceback.go:213-236", "stack.go:660-665"),
+         "traceback.go:244-247", "cmd/internal/obj/x86/obj6.go:850-853", "traceback.go:212-236", "stack.go:660-665"),
         (_key("systemstack"), k),
     )
 
