@@ -36,3 +36,19 @@ def test_g0_reuse_shows_the_same_sp_every_round():
 def test_facts_only_relates_sp_to_g0_when_on_g0():
     assert "SP − g0.sched.sp" in book.facts("mcall").data
     assert "SP − g0.sched.sp" not in book.facts("systemstack").data
+
+
+def test_instruction_table_cites_one_go_version():
+    from pathlib import Path
+
+    from gosched_book.runtime.golden import go119_lines
+
+    asm = Path("/usr/lib/go-1.19/src/runtime/asm_amd64.s")
+    lines = asm.read_text(encoding="utf-8").splitlines() if asm.exists() else None
+    for p in pairs():
+        assert p.go_version == "1.19.8"
+        a, b = go119_lines(p.routine)
+        assert a <= p.go_line <= b, p
+        if lines:
+            assert lines[p.go_line - 1].strip() and not lines[p.go_line - 1].lstrip().startswith("//"), p
+    assert "（1.18）" not in book.instruction_table().data

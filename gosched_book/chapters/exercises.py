@@ -165,7 +165,7 @@ def ss_sched_sp() -> Exercise:
         "systemstack_switch 还有一个好处：它不写 SP，没有 SPWRITE 标记，而打印或采样的回溯遇到 SPWRITE 函数就停在那里，"
         "GC 扫描栈时 SPWRITE 函数只允许是最内层那一帧。栈复制时 adjustframe 也专门放行了 systemstack_switch 这一帧。",
         ("asm_amd64.s:766-775", "asm_amd64.s:453-459", "asm_amd64.s:479-481", "traceback.go:182-206",
-         "traceback.go:244-247", "cmd/internal/obj/x86/obj6.go:850-853", "traceback.go:212-236", "stack.go:660-665"),
+         "traceback.go:244-247", "cmd/internal/obj/x86/obj6.go:850-853", "traceback.go:213-236", "stack.go:660-665"),
         (_key("systemstack"), k),
     )
 

@@ -12,10 +12,8 @@ def pairs() -> tuple[Pair, ...]:
     for routine in listing_files():
         ours = [p for p in img.function_placed(routine) if p.data]
         for p, g in zip(ours, golden()[routine]["instructions"]):
-            version = "1.18" if "go118_line" in g else "1.19"
             out.append(Pair(routine, p.address - img.symbols[routine], p.ins.text, p.intel, p.data,
-                            bytes.fromhex(g["bytes"]), g.get("go118_line") or g["go119_line"],
-                            "link_dependent" in g, version))
+                            bytes.fromhex(g["bytes"]), g["go119_line"], "link_dependent" in g))
     return tuple(out)
 
 

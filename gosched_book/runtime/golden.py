@@ -19,7 +19,7 @@ class Pair:
     go: bytes
     go_line: int
     link_dependent: bool
-    go_version: str = "1.18"  # whose asm_amd64.s go_line counts in
+    go_version: str = "1.19.8"  # whose asm_amd64.s go_line counts in (the book cites one version)
 
     @property
     def match(self) -> str:
