@@ -53,7 +53,7 @@ def main(argv: list[str]) -> int:
         settings = Path(argv[argv.index("--settings-dir") + 1])
     write_overrides(settings)
     port, token = free_port(), secrets.token_hex(16)
-    url = f"http://127.0.0.1:{port}/lab/tree/01-intro.ipynb?token={token}"
+    url = f"http://127.0.0.1:{port}/lab/tree/00-tour.ipynb?token={token}"
     print(f"\n  在浏览器中打开 / open in your browser:\n\n    {url}\n", flush=True)
     cmd = command(port, token)
     if "--dry-run" in argv:

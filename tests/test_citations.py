@@ -87,14 +87,14 @@ def test_the_book_cites_the_go_source():
 
 
 def test_glossary_defines_every_term_and_every_chapter_links_to_it():
-    glossary = ROOT / "notebooks" / "08-glossary.ipynb"
+    glossary = ROOT / "notebooks" / "09-glossary.ipynb"
     text = markdown(glossary)
     missing = [t for t in GLOSSARY_TERMS if f"**{t}**" not in text]
     assert not missing, missing
     assert "行号取自 Go 1.19.8 源码" in text
     for p in NOTEBOOKS:
         if p != glossary:
-            assert "08-glossary.ipynb" in markdown(p), f"{p.name} does not link the glossary"
+            assert "09-glossary.ipynb" in markdown(p), f"{p.name} does not link the glossary"
 
 
 def test_toc_lists_every_notebook_in_order():
@@ -114,7 +114,9 @@ def test_every_exercise_answer_reasons_beyond_the_value():
         key, step = ex.link
         page = html(ex)
         assert "<details>" in page and f"href='#{key}:{step}'" in page
-CHAPTERS_WITH_EXERCISES = ("02-mcall", "03-systemstack", "04-gogo", "05-roundtrip")
+CHAPTERS_WITH_EXERCISES = ("00-tour", "02-mcall", "03-systemstack", "04-gogo", "05-roundtrip", "06-scheduler",
+                           "07-stackgrowth")
+SHOW_EXERCISE = re.compile(r'(?:exercises|why)\.show\("(\w+)"\)')
 
 
 @pytest.mark.parametrize("stem", CHAPTERS_WITH_EXERCISES)
@@ -122,7 +124,7 @@ def test_chapter_exercises_are_reasoned(stem):
     from gosched_book import exercises
 
     cells = code_cells(ROOT / "notebooks" / f"{stem}.ipynb")
-    names = [m.group(1) for c in cells for m in [re.fullmatch(r'exercises\.show\("(\w+)"\)', c.strip())] if m]
+    names = [m.group(1) for c in cells for m in [SHOW_EXERCISE.fullmatch(c.strip())] if m]
     assert not any("book.exercise(" in c for c in cells), "bare value exercises are gone"
     assert len(names) >= 5, names
     exs = [exercises.get(n) for n in names]
@@ -154,7 +156,7 @@ def test_each_answer_links_to_a_stepper_on_its_own_page(stem):
             sc = eval("scenario(" + c[len("show("):], {"scenario": api.scenario, "book": book})  # noqa: S307
             keys |= {sc.key} | {api.scenario(sc.routine, p).key for p in PRESETS[sc.routine]}
     for c in cells:
-        m = re.fullmatch(r'exercises\.show\("(\w+)"\)', c.strip())
+        m = SHOW_EXERCISE.fullmatch(c.strip())
         if m:
             key, _ = exercises.get(m.group(1)).link
             assert key in keys, (stem, m.group(1), key)

@@ -61,7 +61,7 @@ def test_make_lab_turns_off_the_news_popup_and_prints_the_url(tmp_path):
                           "--settings-dir", str(tmp_path)], capture_output=True, text=True,
                          timeout=30)
     assert out.returncode == 0, out.stderr
-    url = re.search(r"http://127\.0\.0\.1:(\d+)/lab/tree/01-intro\.ipynb\?token=([0-9a-f]{32})",
+    url = re.search(r"http://127\.0\.0\.1:(\d+)/lab/tree/00-tour\.ipynb\?token=([0-9a-f]{32})",
                     out.stdout)
     assert url, out.stdout
     cmd = out.stdout.strip().splitlines()[-1]
