@@ -115,3 +115,12 @@ def test_no_long_sentence_appears_in_two_chapters():
             if len(HAN.findall(key)) < 25:
                 continue
             assert seen.setdefault(key, path.name) == path.name, (key, seen[key], path.name)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_each_footnote_is_defined_in_the_cell_that_cites_it(path):
+    # so JupyterLab readers find it right below, and the site parses each cell on its own terms
+    for c in cells(path):
+        if c["cell_type"] == "markdown":
+            md = "".join(c["source"])
+            assert set(FOOTDEF.findall(md)) == set(FOOTREF.findall(md)), (path.name, md[:60])
