@@ -48,7 +48,9 @@ _FIXED = {K.AL: ("AX", 8), K.AX: ("AX", 16), K.EAX: ("AX", 32), K.RAX: ("AX", 64
 _VEC = {K.XMM_REG: ("X", "r"), K.XMM_RM: ("X", "r"), K.XMM_VVVV: ("X", "r"),
         K.XMM_OR_MEM: ("X", "m"), K.XMM_IS4: ("X", "r"),
         K.YMM_REG: ("Y", "r"), K.YMM_RM: ("Y", "r"), K.YMM_VVVV: ("Y", "r"),
-        K.YMM_OR_MEM: ("Y", "m"), K.YMM_IS4: ("Y", "r")}
+        K.YMM_OR_MEM: ("Y", "m"), K.YMM_IS4: ("Y", "r"),
+        K.MM_REG: ("M", "r"), K.MM_RM: ("M", "r"), K.MM_OR_MEM: ("M", "m")}
+_BANKS = {"X": "XMM", "Y": "YMM", "M": "MM"}
 # immediate kind -> (iced operand kind, lowest, highest accepted value)
 _IMM = {
     K.IMM8: (OpKind.IMMEDIATE8, -128, 255), K.IMM8SEX16: (OpKind.IMMEDIATE8TO16, -128, 127),
@@ -177,7 +179,10 @@ def _fit(info: OpCodeInfo, sp: Spelling, ops: tuple) -> list | None:
                 base = BYTE_REGISTERS.get(op.name, op.name)
                 if kind in _FIXED:
                     fixed, size = _FIXED[kind]
-                    if base != fixed or (want and want != size) or (base != op.name and size != 8):
+                    # a shift count (CL) or port (DX) keeps its own size whatever the letter says
+                    sized = kind not in (K.CL, K.DX)
+                    if base != fixed or (sized and want and want != size) or \
+                            (base != op.name and size != 8):
                         return None
                     out.append(("reg", _gpr(base, size)))
                     continue
@@ -194,9 +199,9 @@ def _fit(info: OpCodeInfo, sp: Spelling, ops: tuple) -> list | None:
                 out.append(("reg", HIGH_BYTE_REGISTERS[op.name]))
                 continue
             bank = op.name[0]
-            if kind not in _VEC or _VEC[kind][0] != bank or bank not in "XY":
+            if kind not in _VEC or _VEC[kind][0] != bank or bank not in _BANKS:
                 return None
-            reg = getattr(Register, ("XMM" if bank == "X" else "YMM") + op.name[1:])
+            reg = getattr(Register, _BANKS[bank] + op.name[1:])
             out.append(("reg", reg))
             continue
         if isinstance(op, (Mem, SymRef)):
@@ -232,14 +237,14 @@ def _preference(info: OpCodeInfo, ops: tuple) -> tuple:
     if len(ops) >= 2 and all(isinstance(o, Reg) for o in ops[:2]):
         first = kinds[0]
         if first in _VEC:
-            direction = 0 if first in (K.XMM_REG, K.YMM_REG) else 1
+            direction = 0 if first in (K.XMM_REG, K.YMM_REG, K.MM_REG) else 1
         else:
             direction = 0 if first in _SIZED and _SIZED[first][0] == "m" else 1
     legacy = 0 if info.encoding == EncodingKind.LEGACY else 1
     # A memory operand goes through an X-register form when there is one (MOVQ X0, 8(SP) is
     # 66 0f d6, not 66 48 0f 7e); without a size letter, no 16-bit (66) or 32-bit-address (67)
     # variant is taken when another exists (LLDT DX is 0f 00 d2, MONITOR is 0f 01 c8).
-    vector_mem = 0 if any(k in (K.XMM_OR_MEM, K.YMM_OR_MEM) for k in kinds) else 1
+    vector_mem = 0 if any(k in (K.XMM_OR_MEM, K.YMM_OR_MEM, K.MM_OR_MEM) for k in kinds) else 1
     narrow = 1 if info.operand_size == 16 or info.address_size in (16, 32) else 0
     return (short_imm, fixed, in_opcode, vector_mem, direction, narrow, legacy)
 

@@ -52,6 +52,25 @@ _SPECIAL: dict[str, tuple[Spelling, ...]] = {
     "PUSHFQ": (Spelling("PUSHFQ"),), "POPFQ": (Spelling("POPFQ"),),
     "PUSHFW": (Spelling("PUSHF"),), "POPFW": (Spelling("POPF"),),
 }
+# Go's names for SSE/MMX instructions whose Intel name says D (doubleword) where Go says L.
+for _go, _intel in {
+    "PADDL": "PADDD", "PSUBL": "PSUBD", "PSLLL": "PSLLD", "PSRAL": "PSRAD", "PSRLL": "PSRLD",
+    "PCMPEQL": "PCMPEQD", "PCMPGTL": "PCMPGTD", "PMADDWL": "PMADDWD", "PMULULQ": "PMULUDQ",
+    "PUNPCKHLQ": "PUNPCKHDQ", "PUNPCKHWL": "PUNPCKHWD", "PUNPCKLLQ": "PUNPCKLDQ",
+    "PUNPCKLWL": "PUNPCKLWD", "PACKSSLW": "PACKSSDW", "PSHUFL": "PSHUFD",
+    "CVTPL2PD": "CVTDQ2PD", "CVTPL2PS": "CVTDQ2PS", "CVTPD2PL": "CVTPD2DQ",
+    "CVTPS2PL": "CVTPS2DQ", "CVTTPD2PL": "CVTTPD2DQ", "CVTTPS2PL": "CVTTPS2DQ",
+    "MOVQOZX": "MOVQ",
+}.items():
+    _SPECIAL[_go] = (Spelling(_intel),)
+# Scalar conversions to and from a general register: the letter names its size.
+for _go, (_intel, _size) in {
+    "CVTSL2SD": ("CVTSI2SD", 32), "CVTSQ2SD": ("CVTSI2SD", 64), "CVTSL2SS": ("CVTSI2SS", 32),
+    "CVTSQ2SS": ("CVTSI2SS", 64), "CVTSD2SL": ("CVTSD2SI", 32), "CVTSD2SQ": ("CVTSD2SI", 64),
+    "CVTSS2SL": ("CVTSS2SI", 32), "CVTSS2SQ": ("CVTSS2SI", 64), "CVTTSD2SL": ("CVTTSD2SI", 32),
+    "CVTTSD2SQ": ("CVTTSD2SI", 64), "CVTTSS2SL": ("CVTTSS2SI", 32), "CVTTSS2SQ": ("CVTTSS2SI", 64),
+}.items():
+    _SPECIAL[_go] = (Spelling(_intel, _size),)
 for _go, _cc in GO_CONDITIONS.items():
     _SPECIAL[f"SET{_go}"] = (Spelling(f"SET{_cc}", 8),)
     for _letter, _size in SIZE_LETTERS.items():

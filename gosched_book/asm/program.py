@@ -12,12 +12,13 @@ REGISTERS = (
     "R8", "R9", "R10", "R11", "R12", "R13", "R14", "R15",
 )
 # The SSE registers (X15 is the ABIInternal zero register), the AVX ones, and Go's names for
-# byte registers (AL..DL, SPB..DIB, R8B..R15B, AH..DH).
+# byte registers (AL..DL, SPB..DIB, R8B..R15B, AH..DH), and the MMX registers M0-M7.
 XREGISTERS = tuple(f"X{i}" for i in range(16))
 YREGISTERS = tuple(f"Y{i}" for i in range(16))
 BYTE_NAMES = ("AL", "CL", "DL", "BL", "SPB", "BPB", "SIB", "DIB", "AH", "CH", "DH", "BH",
               *(f"R{i}B" for i in range(8, 16)))
-OTHER_REGISTERS = frozenset(XREGISTERS + YREGISTERS + BYTE_NAMES)
+MREGISTERS = tuple(f"M{i}" for i in range(8))  # MMX
+OTHER_REGISTERS = frozenset(XREGISTERS + YREGISTERS + MREGISTERS + BYTE_NAMES)
 
 
 @dataclass(frozen=True)
