@@ -37,6 +37,8 @@ def declare(data: bytes) -> Ins:
     return getattr(Ins, _DECLARE[len(data)])(int.from_bytes(data, "little"))
 
 
+YMM = {f"Y{i}": getattr(Register, f"YMM{i}") for i in range(16)}
+_INDEX = {**R64, **XMM, **YMM}  # a vector index register is VSIB addressing (the gathers)
 _ALU = {"ADDQ": "ADD", "SUBQ": "SUB", "ANDQ": "AND", "ORQ": "OR", "XORQ": "XOR"}
 
 
@@ -123,11 +125,10 @@ def mem_fields(op, res: Resolver) -> MemFields:
     disp = op.disp
     if not _fits32(disp):
         raise Unencodable(f"displacement {disp:#x} does not fit in 32 bits", op.col)
+    index = _INDEX[op.index] if op.index else Register.NONE
     if op.base is None:  # (index*scale) alone: an absolute disp32 with the index
-        return MemFields(Register.NONE, R64[op.index] if op.index else Register.NONE, op.scale,
-                         displ=disp, displ_size=8)
-    return MemFields(R64[op.base], R64[op.index] if op.index else Register.NONE, op.scale,
-                     displ=disp, displ_size=1 if disp else 0)
+        return MemFields(Register.NONE, index, op.scale, displ=disp, displ_size=8)
+    return MemFields(R64[op.base], index, op.scale, displ=disp, displ_size=1 if disp else 0)
 
 
 def _mem(op, res: Resolver) -> MemoryOperand:
@@ -142,7 +143,7 @@ def build(ins: Instruction, res: Resolver, long_branch: bool) -> Ins | None:
         try:
             return _build_known(ins, res, long_branch)
         except Unencodable as e:
-            if not generic.known(m) or "takes" in e.message:
+            if not generic.known(m):
                 raise
             try:
                 return _build_generic(ins, res)

@@ -51,6 +51,7 @@ _VEC = {K.XMM_REG: ("X", "r"), K.XMM_RM: ("X", "r"), K.XMM_VVVV: ("X", "r"),
         K.YMM_OR_MEM: ("Y", "m"), K.YMM_IS4: ("Y", "r"),
         K.MM_REG: ("M", "r"), K.MM_RM: ("M", "r"), K.MM_OR_MEM: ("M", "m")}
 _BANKS = {"X": "XMM", "Y": "YMM", "M": "MM"}
+_VSIB = {K.MEM_VSIB32X: "X", K.MEM_VSIB64X: "X", K.MEM_VSIB32Y: "Y", K.MEM_VSIB64Y: "Y"}
 # immediate kind -> (iced operand kind, lowest, highest accepted value)
 _IMM = {
     K.IMM8: (OpKind.IMMEDIATE8, -128, 255), K.IMM8SEX16: (OpKind.IMMEDIATE8TO16, -128, 127),
@@ -62,6 +63,9 @@ _IMM = {
     K.IMM8_CONST_1: (OpKind.IMMEDIATE8, 1, 1),
 }
 _SHORT_IMM = frozenset({K.IMM8SEX16, K.IMM8SEX32, K.IMM8SEX64, K.IMM8_CONST_1})
+
+
+_IMPLICIT_X0 = frozenset({"BLENDVPD", "BLENDVPS", "PBLENDVB", "SHA256RNDS2"})
 
 
 class NoForm(Exception):
@@ -81,6 +85,8 @@ def intel_order(sp: Spelling, ops: tuple) -> tuple:
         return (ops[1], ops[1], ops[0])  # IMULQ $n, AX is imul rax, rax, n
     if sp.intel in ("CMPPS", "CMPPD", "CMPSS", "CMPSD") and len(ops) == 3:
         return (ops[1], ops[0], ops[2])
+    if sp.intel in _IMPLICIT_X0 and len(ops) == 3 and isinstance(ops[0], Reg) and ops[0].name == "X0":
+        return tuple(reversed(ops[1:]))  # BLENDVPD X0, (BX), X2: X0 is implied by the opcode
     return tuple(reversed(ops))
 
 
@@ -113,6 +119,8 @@ def _shape(op) -> object:
         return op.name
     if isinstance(op, Imm):
         return next((k for k, (lo, hi) in enumerate(_IMM_CLASSES) if lo <= op.value <= hi), 9)
+    if isinstance(op, Mem) and op.index and op.index[0] in "XY":
+        return "v" + op.index[0]
     if isinstance(op, (Mem, SymRef)):
         return "m"
     return type(op).__name__
@@ -204,12 +212,18 @@ def _fit(info: OpCodeInfo, sp: Spelling, ops: tuple) -> list | None:
             reg = getattr(Register, _BANKS[bank] + op.name[1:])
             out.append(("reg", reg))
             continue
+        if isinstance(op, Mem) and op.index and op.index[0] in "XY":  # VSIB: only the gathers
+            if _VSIB.get(kind) != op.index[0]:
+                return None
+            out.append(("mem", op))
+            continue
         if isinstance(op, (Mem, SymRef)):
             if kind in _SIZED and _SIZED[kind][0] == "m":
                 if want and want != _SIZED[kind][1]:
                     return None
             elif kind in _VEC and _VEC[kind][1] == "m":
-                pass
+                if sp.memory and _VEC[kind][0] != sp.memory:
+                    return None
             elif kind != K.MEM:
                 return None
             out.append(("mem", op))

@@ -25,6 +25,7 @@ class Spelling:
     intel: str
     sizes: int | tuple[int | None, ...] | None = None
     keep_order: bool = False  # CMP-like: Plan 9 writes the operands in Intel order
+    memory: str = ""  # "X" or "Y": the size of a vector memory operand (VCVTPD2DQX, ...Y)
 
 
 # Go's own names (cmd/internal/obj/x86/anames.go) that are not Intel mnemonic + size letter.
@@ -71,6 +72,16 @@ for _go, (_intel, _size) in {
     "CVTTSD2SQ": ("CVTTSD2SI", 64), "CVTTSS2SL": ("CVTTSS2SI", 32), "CVTTSS2SQ": ("CVTTSS2SI", 64),
 }.items():
     _SPECIAL[_go] = (Spelling(_intel, _size),)
+for _letter, _size in SIZE_LETTERS.items():
+    if _size > 8:  # the three-operand shifts are SHLD/SHRD: SHLQ CL, DX, (BX)
+        _SPECIAL[f"SHL{_letter}"] = (Spelling("SHL", _size), Spelling("SHLD", _size))
+        _SPECIAL[f"SHR{_letter}"] = (Spelling("SHR", _size), Spelling("SHRD", _size))
+    _SPECIAL[f"CRC32{_letter}"] = (Spelling("CRC32", (64 if _size == 64 else 32, _size)),)
+_SPECIAL["MOVSWW"] = (Spelling("MOVSX", (16, 16)),)
+_SPECIAL["MOVZWW"] = (Spelling("MOVZX", (16, 16)),)
+for _name in ("VCVTPD2DQ", "VCVTPD2PS", "VCVTTPD2DQ"):
+    for _vec in "XY":
+        _SPECIAL[_name + _vec] = (Spelling(_name, memory=_vec),)
 for _go, _cc in GO_CONDITIONS.items():
     _SPECIAL[f"SET{_go}"] = (Spelling(f"SET{_cc}", 8),)
     for _letter, _size in SIZE_LETTERS.items():
@@ -117,5 +128,5 @@ def spellings(name: str) -> tuple[Spelling, ...]:
 
 def _keep(s: Spelling) -> Spelling:
     if s.intel in _KEEP_ORDER:
-        return Spelling(s.intel, s.sizes, True)
+        return Spelling(s.intel, s.sizes, True, s.memory)
     return s

@@ -254,6 +254,8 @@ class _Operand:
                 col,
             )
         self.take("(")
+        if self.tok.kind == "ident" and self._peek(self.i + 1).text == "*":
+            return self._index_only(disp, col)  # 8(X4*1): an index and no base
         if self.tok.text in _PSEUDO:
             p = self.take()
             self.expect(")", "')'")
@@ -273,7 +275,10 @@ class _Operand:
                 if disp:
                     raise _Fail("the g slot is 0(r)(TLS*1): the offset must be 0", t.col)
                 return Mem(None, -8, tls=True, col=col)
-            index = self._register()
+            if self.tok.kind == "ident" and self.tok.text[:1] in "XY" and self.tok.text in OTHER_REGISTERS:
+                index = self.take().text  # a vector index: VSIB, for the gathers
+            else:
+                index = self._register()
             self.expect("*", "'*' and a scale")
             s = self.take(kind="num")
             if s is None or _number(s) not in (1, 2, 4, 8):
@@ -281,6 +286,17 @@ class _Operand:
             scale = _number(s)
             self.expect(")", "')'")
         return Mem(base, disp, index, scale, col=col)
+
+    def _index_only(self, disp: int, col: int) -> Mem:
+        t = self.take()
+        if t.text not in REGISTERS and not (t.text[:1] in "XY" and t.text in OTHER_REGISTERS):
+            raise _Fail(f"expected an index register such as CX or X4, found {t.text!r}", t.col)
+        self.expect("*", "'*' and a scale")
+        s = self.take(kind="num")
+        if s is None or _number(s) not in (1, 2, 4, 8):
+            raise _Fail("scale must be 1, 2, 4 or 8", self.tok.col)
+        self.expect(")", "')'")
+        return Mem(None, disp, t.text, _number(s), col=col)
 
     def _register(self) -> str:
         t = self.tok
