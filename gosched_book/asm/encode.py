@@ -280,10 +280,8 @@ def _build_known(ins: Instruction, res: Resolver, long_branch: bool) -> Ins | No
         size = DATA_SIZES[m]
         if kinds != "i":
             raise Unencodable(f"{m} takes a ${size * 8}-bit constant", getattr(ops[0], "col", ins.loc.column))
-        v = ops[0].value
-        if not -(1 << (size * 8 - 1)) <= v < 1 << (size * 8):
-            raise Unencodable(f"{m} ${v:#x} does not fit in {size * 8} bits", ops[0].col)
-        return declare(v.to_bytes(8, "little", signed=v < 0)[:size])
+        # Go writes the value's low bytes, whatever its size (BYTE $0x100 is 00: checked with go 1.19)
+        return declare((ops[0].value % (1 << 64)).to_bytes(8, "little")[:size])
     if m in PREFIXES:
         return declare(bytes([PREFIXES[m]]))
     if m == "NOP":

@@ -32,7 +32,7 @@ FILES = ("asm_amd64.s", "preempt_amd64.s", "sys_linux_amd64.s")
 SUITE = ("amd64enc.s", "amd64enc_extra.s")
 OUT = Path(__file__).resolve().parents[2] / "gosched_book" / "asm" / "data"
 
-_INSN = re.compile(r"^\s+(?P<file>[\w.]+):(?P<line>\d+)\t0x[0-9a-f]+\t+(?P<hex>[0-9a-f]+)\t+"
+_INSN = re.compile(r"^\s+(?P<file>[\w.]+):(?P<line>\d+)\t+0x[0-9a-f]+\t+(?P<hex>[0-9a-f]+)\t+"
                    r"(?P<text>[^\t]*)\t*(?P<rel>.*?)\s*$")
 # [start:end]R_TYPE:symbol+addend (objdump prints a negative addend as +-1)
 _RELOC = re.compile(r"\[(\d+):(\d+)\](R_\w+)(?::([^\s+]*))?(?:\+(-?\d+))?(?=\s|$)")
