@@ -86,6 +86,8 @@ ROLE_ZH = {
     "argument buf": "参数区",
     "caller local": "调用者的局部变量",
     "sketch: caller local": "示意：调用者的局部变量",
+    "spill slot: a": "溢出槽：参数 a",
+    "spill slot: b": "溢出槽：参数 b",
     "sketch: saved BP": "示意：保存的 BP",
     "closure object: fn": "闭包对象：fn",
     "closure object: captured variable": "闭包对象：捕获的变量",

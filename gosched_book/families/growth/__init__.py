@@ -8,11 +8,13 @@ FAMILY = register(Family(
         ("runtime·morestack", "morestack.s"),
         ("runtime·morestack_noctxt", "morestack_noctxt.s"),
     ),
+    world_files=("regargs.s",),
     routines=(
         Routine("morestack", "runtime·morestack：栈不够时保存现场，换到 g0 调用 newstack", worlds.morestack,
                 ("current", "entry_sp", "bp", "g0_sched_sp"), {
             "noctxt": preset("普通函数的栈不够：morestack_noctxt → morestack → newstack", "event"),
             "closure": preset("闭包的栈不够：直接调用 morestack，DX 保留", "event"),
+            "regargs": preset("有寄存器参数的函数栈不够：先存进溢出槽，再调用 morestack_noctxt", "event"),
             "on_g0": preset("g0 的栈不够 → badmorestackg0（g0 的栈不能增长）", "event", current="g0"),
         }),
     ),

@@ -37,6 +37,11 @@ def morestack(c: Ctx) -> None:
         c.word(obj + 8, 7, "closure object: captured variable")
         c.regs.update(rip=c.sym("main·closure"), rdx=obj, rcx=c.sym("main·closure"),
                       rax=c.sym("main·closure"))
+    elif c.preset == "regargs":
+        a = _nearly_full(c, "main·reggrower", "main·regworker")
+        c.word(a["f_sp"] + 8, 0, "spill slot: a")  # reserved by the caller, not filled (abi-internal.md:129-131)
+        c.word(a["f_sp"] + 16, 0, "spill slot: b")
+        c.regs.update(rip=c.sym("main·regworker"), rax=42, rbx=1)
     else:
         a = _nearly_full(c, "main·grower", "main·worker")
         c.regs.update(rip=c.sym("main·worker"), rdx=WORKER_FV)  # DX: whatever was there
