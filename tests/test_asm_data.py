@@ -50,6 +50,16 @@ def test_prefixes_are_single_bytes_before_their_instruction():
     assert code("    REP; MOVSB\n    LOCK\n    XADDL AX, (BX)\n") == bytes.fromhex("f3a4" "f00fc103")
 
 
+def test_a_prefix_and_its_instruction_are_one_placed_instruction():
+    """What the CPU runs (and a trace steps over) is LOCK CMPXCHGL as one instruction."""
+    prog = parse(HEADER + "    LOCK\n    CMPXCHGL CX, 0(R11)\n    RET\n")
+    img = link([prog], BASE)
+    lock, ret = [p for p in img.placed if p.data]
+    assert (lock.data.hex(), lock.line, lock.ins.text) == ("f0410fb10b", 3, "LOCK; CMPXCHGL CX, 0(R11)")
+    assert lock.intel == "lock cmpxchg [r11], ecx" and img.at(lock.address) is lock
+    assert ret.address == lock.address + 5
+
+
 def test_abi_selector_resolves_to_the_defined_function():
     prog = parse("TEXT f<ABIInternal>(SB), NOSPLIT, $0\n    RET\n"
                  "TEXT g(SB), NOSPLIT, $0\n    JMP f<ABIInternal>(SB)\n")

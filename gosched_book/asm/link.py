@@ -1,12 +1,12 @@
 """Programs -> Image: lay out functions, resolve symbols, pick short or long branches."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Mapping, Sequence
 
 from ..errors import AsmError
-from .encode import DATA_CODES, Resolver, Unencodable, build, decode_one, encode_one, intel, located
+from .encode import DATA_CODES, PREFIXES, Resolver, Unencodable, build, decode_one, encode_one, intel, located
 from .frame import lower
 from .program import AddrOf, Function, Instruction, Label, LabelRef, PCRel, Program, SymRef
 
@@ -161,8 +161,33 @@ def _layout(funcs, base, extern) -> Image:
             placed.append(Placed(at, data, ins, f.name, text))
     if errors:
         raise AsmError(errors[0].message, errors[0].loc, tuple(errors[1:]))
+    placed = _join_prefixes(placed)
     return Image(base, bytes(code), MappingProxyType(symbols), MappingProxyType(fsize),
                  tuple(placed), tuple({id(p): p for p, _ in funcs}.values()))  # by identity: hashing a Program walks all of it
+
+
+def _join_prefixes(placed: list[Placed]) -> list[Placed]:
+    """`LOCK` then `CMPXCHGL CX, 0(R11)` run as one instruction (f0 0f b1 0b): one Placed for both,
+    at the prefix's address and the instruction's line, as the CPU and objdump see them."""
+    out: list[Placed] = []
+    held: list[Placed] = []  # prefixes waiting for their instruction
+    for p in placed:
+        if p.ins.mnemonic in PREFIXES and p.data:
+            held.append(p)
+            continue
+        if held and p.data and p.function == held[0].function \
+                and held[-1].address + len(held[-1].data) == p.address:
+            start = held[0]
+            data = b"".join(h.data for h in held) + p.data
+            text = "; ".join([h.ins.text for h in held] + [p.ins.text])
+            ins = replace(p.ins, text=text)
+            out.append(Placed(start.address, data, ins, p.function, intel(data, start.address)))
+            held = []
+            continue
+        out += held
+        held = []
+        out.append(p)
+    return out + held
 
 
 def _addresses(funcs, base, short, longsize, long):
