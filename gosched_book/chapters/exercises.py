@@ -359,6 +359,26 @@ def gogo_no_call() -> Exercise:
     )
 
 
+def gogo_x15() -> Exercise:
+    t = api.run("gogo")
+    n = len(t.steps)
+    return Exercise(
+        "gogo_x15",
+        "gogo 从不写 X15，可 goroutine 恢复之后的 Go 代码要求 X15 = 0。谁保证了它是 0？假如 g0 上的代码把 X15 用作临时寄存器，会怎样？",
+        "保证来自 g0 这一侧。调用 gogo 的 execute 是编译器生成的 ABIInternal 代码，在那里 X15 一直是 0："
+        "编译器分配浮点寄存器时只用 X0–X14，X15 不在可分配的集合里，只当作常数 0；"
+        "每次从 ABI0 调用回来，调用点又用 <code>XORPS X15, X15</code> 把它清零。所以 execute 执行 "
+        "<code>CALL runtime·gogo</code> 时 X15 是 0，gogo 一路不碰它，跳到 gobuf.pc 时仍是 0。"
+        "被恢复的 goroutine 停在 <code>CALL runtime·mcall</code> 之后，在它看来这是一次 ABIInternal 调用返回，"
+        "按约定返回时 X15 为 0，正好成立。假如 g0 上有代码把 X15 当临时寄存器用了又没清零，"
+        "goroutine 恢复后就会拿一个非 0 的“零寄存器”去清零内存（固定零寄存器的用处正是清零栈帧）。"
+        "（“谁保证”的链条是本书把这几处源码连起来的推断；源码本身只规定了 X15 的含义和分配范围。）",
+        ("cmd/compile/abi-internal.md:415", "cmd/compile/abi-internal.md:440-442",
+         "cmd/compile/internal/ssa/gen/AMD64Ops.go:102-103", "cmd/compile/internal/amd64/ssa.go:1078-1085"),
+        (_key("gogo"), n),
+    )
+
+
 def gogo_g0_mexit() -> Exercise:
     t = api.run("gogo", "g0")
     n = len(t.steps)
@@ -467,7 +487,7 @@ def rt_real_park() -> Exercise:
 
 OWN = (mcall_spill, mcall_sched_sp, mcall_r14_tls, mcall_on_gsignal, mcall_on_g0, mcall_bp,
        ss_sched_sp, ss_ctxt_assert, ss_no_r14, ss_r14_out, ss_bp, ss_gsignal_tail,
-       gogo_nilcheck, gogo_zero_ctxt, gogo_recover_ax, gogo_newg_dx, gogo_no_call, gogo_g0_mexit,
+       gogo_nilcheck, gogo_zero_ctxt, gogo_recover_ax, gogo_newg_dx, gogo_no_call, gogo_g0_mexit, gogo_x15,
        rt_before_zeroing, rt_r14, rt_same_sp, rt_sp_end, rt_real_park)
 
 
