@@ -302,12 +302,12 @@ def mcall_or_systemstack() -> Exercise:
         "两者对 goroutine 的承诺不同。systemstack 借 g0 的栈用一下：fn 返回后切回原来的 goroutine，"
         "它一直是这个 M 的 curg，状态一直是 _Grunning，所以 newproc 可以在 systemstack 之后接着往下执行。"
         "mcall 则让 goroutine 停下：它存好 g.sched，fn 不许返回，goroutine 以后由某个 M 的 gogo 恢复。"
-        "用 mcall 跑 newproc1，fn 要么返回（badmcall2），要么得自己把 g gogo 回来；"
-        "用 systemstack 跑 gosched_m，schedule 会在 g0 上去运行别的 goroutine，systemstack 的回程永远等不到，"
-        "而 g 已经进了运行队列，可能被另一个 M 从 systemstack 存下的 g.sched 恢复"
-        "——这时 pc 是 systemstack_switch，g 会从一个只有 RET 的函数“返回”。"
-        "（前一半是源码的约定；对调之后的后果是本书的推演。）",
-        ("stubs.go:26-35", "stubs.go:42-48", "proc.go:4097-4102", "asm_amd64.s:458-459"),
+        "用 mcall 跑 newproc1：newproc1 做完就要回到 newproc，可 mcall 的 fn 不许返回，返回就落进 badmcall2；"
+        "要回去，fn 只能自己 gogo(&amp;g.sched)，白白绕了一圈。"
+        "用 systemstack 跑 gosched_m：gosched_m 最后调用 schedule，永不返回，systemstack 回程那几条指令永远执行不到，"
+        "“fn 返回后切回原来的 goroutine”这个约定就落空了。"
+        "（两个约定出自源码；对调之后的后果是本书按约定推出来的。）",
+        ("stubs.go:26-35", "stubs.go:42-48", "proc.go:4097-4102", "asm_amd64.s:449-450", "proc.go:3366-3378"),
         ("schedule:switch", k),
     )
 
