@@ -11,6 +11,7 @@ DATA_BASE, DATA_SIZE = 0x560000, 0x1000  # static data: runtime.m0, runtime.g0, 
 M0, G0 = 0x560000, 0x560100
 FNVAL, SYSFNVAL, GP_VAR = 0x560200, 0x560208, 0x560210
 G2_VAR, RECOVERY_FV, WORKER_FV = 0x560218, 0x560220, 0x560228
+GOEXIT0_FV = 0x560230
 HEAP_BASE, HEAP_SIZE = 0xC000004000, 0x1000  # heap-allocated g objects
 G, GSIGNAL, G2 = 0xC000004000, 0xC000004100, 0xC000004200
 STACKS = {
@@ -26,7 +27,7 @@ STACK_GUARD = 928  # _StackGuard on linux/amd64
 FIXED_STACK = 2048  # _FixedStack: a new goroutine's stack
 DATA_SYMBOLS = (("main·fnval", FNVAL), ("main·sysfnval", SYSFNVAL), ("main·gp", GP_VAR),
                 ("main·gp2", G2_VAR), ("runtime·recovery·f", RECOVERY_FV),
-                ("main·workerval", WORKER_FV))
+                ("main·workerval", WORKER_FV), ("runtime·goexit0·f", GOEXIT0_FV))
 # g.atomicstatus values (runtime2.go:36-95).
 GIDLE, GRUNNABLE, GRUNNING, GWAITING, GCOPYSTACK = 0, 1, 2, 4, 8
 GPRS = ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",

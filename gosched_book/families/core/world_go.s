@@ -86,14 +86,16 @@ TEXT runtime·badmcall.abiinternal(SB), NOSPLIT, $0
 TEXT runtime·badmcall2.abiinternal(SB), NOSPLIT, $0
     INT     $3                          // throw("runtime: mcall function returned")
 
+// 本书的替身：goexit1（proc.go:3469-3477）。真正的 goexit1 开 0x30 字节的帧（Go 1.19.8 编译结果），
+// race、trace 都关着时只做 mcall(goexit0)。替身保留这个帧和这次调用，省去序言的栈检查和 trace 判断。
 TEXT runtime·goexit1.abiinternal(SB), NOSPLIT, $0
-    INT     $3                          // 真正的 goexit1 调用 mcall(goexit0)
+    SUBQ    $0x30, SP                   // 本书的替身：goexit1 的帧
+    MOVQ    BP, 0x28(SP)
+    LEAQ    0x28(SP), BP
+    MOVQ    $runtime·goexit0·f(SB), AX  // AX = goexit0 的 funcval（ABIInternal 的第一个参数）
+    CALL    runtime·mcall(SB)           // mcall(goexit0)：不会返回
+    INT     $3
 
-// asm_amd64.s:1591-1597（Go 1.19.8）：goroutine 最外层函数的返回地址是 goexit+1。
-// The top-most function running on a goroutine
-// returns to goexit+PCQuantum.
-TEXT runtime·goexit(SB), NOSPLIT|TOPFRAME, $0-0
-    BYTE    $0x90                       // NOP
-    CALL    runtime·goexit1(SB)         // does not return
-    // traceback from goexit1 must hit code range of goexit
-    BYTE    $0x90                       // NOP
+// 本书的替身：goexit0（proc.go:3480 起）在 g0 上把 gp 置为 _Gdead、回收，然后 schedule()。
+TEXT runtime·goexit0.abiinternal(SB), NOSPLIT, $0
+    INT     $3                          // 本书的替身：执行到这里，就是“已在 g0 上调用 goexit0(gp)”

@@ -1,0 +1,87 @@
+"""Add routines to gosched_book/runtime/data/golden_amd64.json from a linked Go 1.19.8 binary.
+
+The golden data holds each routine's bytes as the linker left them (`go tool objdump` of an
+executable). This script builds a small cgo program (cgo, so that asmcgocall and cgocallback
+are linked), objdumps the routines named below and records, per instruction: its offset, its
+Go 1.19.8 asm_amd64.s line, its bytes, objdump's text, and `link_dependent` where the object file
+has a CALL or PC-relative relocation there (gosched_book/asm/data/toolchain_runtime.json), whose
+displacement depends on where the linker put the target. Each routine's line range is
+`source_range` of the installed asm_amd64.s, as scripts/golden_go119_lines.py computes it.
+
+    .venv/bin/python scripts/toolchain/golden_linked.py      # needs golang-1.19-go, gcc
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from gosched_book.asm.toolchain import recorded
+from gosched_book.runtime.golden import source_range
+
+GO = Path("/usr/lib/go-1.19/bin/go")
+ASM = Path("/usr/lib/go-1.19/src/runtime/asm_amd64.s")
+JSON = Path(__file__).resolve().parents[2] / "gosched_book/runtime/data/golden_amd64.json"
+# book symbol -> objdump symbol
+ROUTINES = {"runtime·goexit": "runtime.goexit.abi0", "·asmcgocall": "runtime.asmcgocall.abi0",
+            "·cgocallback": "runtime.cgocallback.abi0"}
+PROGRAM = """package main
+
+/*
+static int add(int a, int b) { return a + b; }
+*/
+import "C"
+
+func main() { println(C.add(1, 2)) }
+"""
+_INSN = re.compile(r"^\s+asm_amd64\.s:(\d+)\t0x([0-9a-f]+)\t+([0-9a-f]+)\t+([^\t]*?)\t*$")
+LINKED = ("R_CALL", "R_PCREL")
+
+
+def objdump(binary: Path, sym: str) -> list[tuple[int, int, str, str]]:
+    out = subprocess.run([str(GO), "tool", "objdump", "-s", f"^{re.escape(sym)}$", str(binary)],
+                         check=True, capture_output=True, text=True).stdout
+    return [(int(m[1]), int(m[2], 16), m[3], m[4].strip()) for m in map(_INSN.match, out.split("\n")) if m]
+
+
+def main() -> int:
+    if not GO.exists() or not ASM.exists():
+        print("needs golang-1.19-go and golang-1.19-src", file=sys.stderr)
+        return 1
+    data = json.loads(JSON.read_text(encoding="utf-8"))
+    text = ASM.read_text(encoding="utf-8")
+    blocks = {b["name"]: b for b in recorded()["files"]["asm_amd64.s"]}
+    with tempfile.TemporaryDirectory() as d:
+        (Path(d) / "main.go").write_text(PROGRAM)
+        (Path(d) / "go.mod").write_text("module golden\n\ngo 1.19\n")
+        env = {**os.environ, "CGO_ENABLED": "1", "GOFLAGS": "-mod=mod", "GOAMD64": "v1"}
+        subprocess.run([str(GO), "build", "-o", "prog", "."], cwd=d, env=env, check=True)
+        for book, sym in ROUTINES.items():
+            rows = objdump(Path(d) / "prog", sym)
+            start = rows[0][1]
+            record = blocks[sym.removesuffix(".abi0")]["instructions"]
+            assert len(rows) == len(record), sym
+            ins = []
+            for (line, addr, hexs, go), rec in zip(rows, record):
+                g = {"offset": addr - start, "go119_line": line, "bytes": hexs, "go_disasm": go}
+                if any(r["type"] in LINKED and r["end"] > r["start"] for r in rec["relocs"]):
+                    g["link_dependent"] = "rel32 displacement to another symbol: compare opcode bytes only"
+                ins.append(g)
+            data["routines"][book] = {
+                "objdump_symbol": sym,
+                "note": "Not in the document. Bytes from a linked cgo program (scripts/toolchain/"
+                        "golden_linked.py); go119_line is the line in Go 1.19.8 src/runtime/asm_amd64.s, "
+                        "whose text of this routine is Go 1.18's.",
+                "go119_lines": list(source_range(text, book)),
+                "instructions": ins,
+            }
+    JSON.write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
