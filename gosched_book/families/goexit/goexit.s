@@ -3,8 +3,8 @@
 
 // The top-most function running on a goroutine
 // returns to goexit+PCQuantum.
-TEXT runtime·goexit(SB),NOSPLIT|TOPFRAME,$0-0
-	BYTE	$0x90	// NOP
-	CALL	runtime·goexit1(SB)	// does not return（本书注：经 goexit1 的 ABI0 包装）
-	// traceback from goexit1 must hit code range of goexit
-	BYTE	$0x90	// NOP
+TEXT runtime·goexit(SB), NOSPLIT|TOPFRAME, $0-0
+    BYTE    $0x90                       // NOP
+    CALL    runtime·goexit1(SB)         // does not return（本书注：经 goexit1 的 ABI0 包装）
+    // traceback from goexit1 must hit code range of goexit
+    BYTE    $0x90                       // NOP
