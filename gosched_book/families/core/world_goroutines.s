@@ -99,6 +99,18 @@ recovered:
     ADDQ    $24, SP
     RET
 
+// 用 open-coded defer 的函数（panic.go:36-44：defer 不在循环里时，编译器把它展开在函数里）：
+// 本书的示意。recovery 之后 gogo 跳到帧里的 CALL runtime·deferreturn（panic.go:692-698 的 d1.pc），由它执行剩下的 defer。
+TEXT main·opendefer(SB), NOSPLIT, $0
+    SUBQ    $24, SP
+    MOVQ    BP, 16(SP)
+    LEAQ    16(SP), BP
+    CALL    runtime·gopanic(SB)         // panic(...)：不会返回
+    CALL    runtime·deferreturn(SB)     // recover 之后 gogo 跳到这一条（gobuf.pc），AX = 1
+    MOVQ    16(SP), BP
+    ADDQ    $24, SP
+    RET
+
 // 以下是 Go 函数的替身。
 TEXT runtime·deferproc(SB), NOSPLIT, $0
     MOVL    $0, AX                      // 本书的替身：登记 defer，返回 0（panic.go:290）
@@ -118,9 +130,13 @@ TEXT runtime·gopanic(SB), NOSPLIT, $0
 
 // 真正的 recovery（panic.go:1085-1104）把 gp.sched 改成 deferproc 刚返回的样子：
 // sp、pc 取自 defer 记录，lr = 0，ret = 1；然后 gogo(&gp.sched)。本书在世界里直接写好这些值。
+// 替身保留 recovery 的 0x30 字节帧（Go 1.19.8 编译结果），所以进入 gogo 时 BP 是 recovery 的帧指针（在 g0 栈上）。
 TEXT runtime·recovery(SB), NOSPLIT, $0
+    SUBQ    $0x30, SP                   // 本书的替身：recovery 的帧
+    MOVQ    BP, 0x28(SP)
+    LEAQ    0x28(SP), BP                // BP = recovery 的帧指针，不是 gp.sched.bp
     LEAQ    g_sched(AX), BX             // BX = &gp.sched
-    PUSHQ   BX                          // gogo 的参数
+    MOVQ    BX, 0(SP)                   // gogo 的参数（ABI0，放在栈上）
     CALL    runtime·gogo(SB)            // gogo(&gp.sched)：不会返回
     XORPS   X15, X15
     MOVQ    g(CX), R14
