@@ -1,0 +1,3 @@
+module gosched-book/gdbref
+
+go 1.18
