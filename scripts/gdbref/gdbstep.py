@@ -229,6 +229,7 @@ class Recorder:
         """Fix the structures whose words are watched and labelled, and take the first snapshot."""
         gdb.execute("set scheduler-locking step", to_string=True)
         gdb.execute("handle SIGURG nostop noprint nopass", to_string=True)
+        gdb.execute("handle SIGUSR1 nostop noprint pass", to_string=True)  # a pending one is still delivered
         self.extra_regions = extra_regions
         self.named_symbols = {k: v for k, v in symbols.items()}
         self._structures(g, m, g0)
@@ -597,7 +598,7 @@ def main() -> None:
             why="rt_sigreturn resumed the interrupted context")
     elif name == "asmcgocall.normal":
         g, m, g0 = start_on_anchor("main.anchorAdd")
-        rec.run_until(S("runtime.asmcgocall"), lambda: rec.tls_g() == g)
+        rec.run_until(S("runtime.asmcgocall.abi0"), lambda: rec.tls_g() == g)
         sp = reg("rsp")
         fn = must_word(sp + 8)
         rec.begin(g=g, m=m, g0=g0, fn=fn)
