@@ -71,6 +71,8 @@ class Symbols:
         self.rows = [r for r in rows if r[2] in "Tt"]
         self.starts = [r[0] for r in self.rows]
         self.by_name = {r[3]: r[0] for r in rows}
+        data = [(r[0], r[0] + r[1]) for r in rows if r[2] in "RrDdBb"]
+        self.data = (min(a for a, _ in data), max(b for _, b in data))  # the binary's data, rodata and bss
 
     def addr(self, name: str) -> int:
         """The address of name, or of its ABI0 symbol (name.abi0) when only that exists."""
@@ -133,6 +135,10 @@ def must_word(addr: int) -> int:
     return w
 
 
+class Retry(Exception):
+    """The program took another path than the preset's (e.g. sysmon preempted it meanwhile)."""
+
+
 class Recorder:
     def __init__(self) -> None:
         self.preset = find(os.environ["GDBREF_PRESET"])
@@ -192,25 +198,37 @@ class Recorder:
 
     # ---- breakpoints
 
-    def run_until(self, addr: int, pred=lambda: True, start: bool = False) -> None:
-        """Run (start=True) or continue until the program reaches addr with pred() true."""
+    def run_until(self, addr: int, pred=lambda: True, start: bool = False, fail: dict[int, object] | None = None
+                  ) -> None:
+        """Run (start=True) or continue until the program reaches addr with pred() true.
+
+        Reaching an address in fail (where its predicate holds) first means the run took another
+        path than the preset's: Retry, so that record.py runs the program again.
+        """
         outer = self
 
         class Bp(gdb.Breakpoint):
+            def __init__(self, at: int, p) -> None:
+                super().__init__(f"*{at:#x}", internal=True)
+                self.p = p
+
             def stop(self) -> bool:
                 try:
-                    return bool(pred())
+                    return bool(self.p())
                 except Exception as e:  # a predicate that cannot read memory is false
-                    outer.pred_errors = getattr(outer, "pred_errors", 0) + 1
                     outer.pred_error = repr(e)
                     return False
 
-        bp = Bp(f"*{addr:#x}", internal=True)
+        bps = [Bp(addr, pred)] + [Bp(a, p) for a, p in (fail or {}).items()]
         try:
             gdb.execute("run" if start else "continue", to_string=True)
         finally:
-            bp.delete()
-        assert reg("rip") == addr, f"stopped at {self.syms.sym(reg('rip'))}, wanted {self.syms.sym(addr)}"
+            for bp in bps:
+                bp.delete()
+        pc = reg("rip")
+        if fail and pc in fail and pc != addr:
+            raise Retry(f"reached {self.syms.sym(pc)} before {self.syms.sym(addr)}")
+        assert pc == addr, f"stopped at {self.syms.sym(pc)}, wanted {self.syms.sym(addr)}"
 
     def run_until_signal(self, signame: str, pred) -> None:
         """Continue until signame is reported in a thread where pred() holds (passing the others)."""
@@ -287,6 +305,8 @@ class Recorder:
             v = r[n]
             if v is not None and any(lo - 0x100 <= v < hi + 0x100 for _, lo, hi in known):
                 spans.append((v - 0x40, v + 0x48))
+            elif v is not None and self.syms.data[0] <= v < self.syms.data[1]:  # e.g. a funcval
+                spans.append((v, v + 16))
         spans += list(self.extra_regions)
         spans = sorted((a & ~7, (b + 7) & ~7) for a, b in spans if 0 < a < b < MASK)
         merged: list[list[int]] = []
@@ -328,6 +348,15 @@ class Recorder:
 
     # ---- stepping
 
+    def _seen(self, mem_b: dict[int, int]) -> list[list]:
+        """Words compared for the first time (or changed behind our back): their values before the step."""
+        out = []
+        for a in sorted(mem_b):
+            if self.known.get(a) != mem_b[a]:
+                out.append([hex(a), self.label(a), hex(mem_b[a])])
+                self.known[a] = mem_b[a]
+        return out
+
     def stepi(self, kernel: str | None = None) -> dict:
         """Execute one instruction (or let the kernel deliver a pending signal) and record it."""
         before = self.snapshot_regs()
@@ -344,31 +373,35 @@ class Recorder:
         self.last_signal = None
         gdb.execute("stepi", to_string=True)
         after = self.snapshot_regs()
-        if kernel is not None:  # the signal frame is on the new (alternate) stack
-            regions = regions + self.regions_for(after)
-            mem_b.update({a: v for a, v in self.read_words(self.regions_for(after)).items() if a not in mem_b})
+        # (a signal frame lands in gsignal's top 4 KiB: the sigtramp presets compare it at every step)
         mem_a = self.read_words(regions)
+        seen = self._seen(mem_b)
+        if seen:
+            step["seen"] = seen
         step["regs"] = self.reg_changes(before, after)
         step["mem"] = self.mem_changes(mem_b, mem_a)
+        self.known.update(mem_a)
         if self.last_signal not in (None, "SIGTRAP"):
             step["signal"] = self.last_signal
         self.steps.append(step)
         return after
 
-    def skip(self, what: str, to: int, pred=lambda: True) -> None:
+    def skip(self, what: str, to: int, pred=lambda: True, fail: dict[int, object] | None = None) -> None:
         """Run to `to` (where pred holds) with breakpoints, recording the skip and its effects."""
         before = self.snapshot_regs()
         regions = self.regions_for(before)
-        mem_b = self.read_words(regions)
+        seen = self._seen(self.read_words(regions))
         gdb.execute("set scheduler-locking off", to_string=True)
-        self.run_until(to, pred)
+        self.run_until(to, pred, fail=fail)
         gdb.execute("set scheduler-locking step", to_string=True)
         after = self.snapshot_regs()
-        mem_a = self.read_words(regions)
+        mem_b = dict(self.known)
+        mem_a = {a: w for a in mem_b if (w := word(a)) is not None}
         self.steps.append({"skipped": {"from": hex(before["rip"]), "from_sym": self.syms.sym(before["rip"]),
                                        "to": hex(after["rip"]), "to_sym": self.syms.sym(after["rip"]),
-                                       "what": what},
+                                       "what": what}, **({"seen": seen} if seen else {}),
                            "regs": self.reg_changes(before, after), "mem": self.mem_changes(mem_b, mem_a)})
+        self.known.update(mem_a)
 
     def skip_return(self, what: str) -> None:
         """At a function's entry: run until it returns to [SP] with SP + 8."""
@@ -382,7 +415,10 @@ class Recorder:
         r = self.snapshot_regs()
         for _ in range(MAX_STEPS):
             if stop(r):
-                self.end = {"pc": hex(r["rip"]), "sym": self.syms.sym(r["rip"]), "why": why}
+                insn = frame().architecture().disassemble(r["rip"])[0]
+                self.end = {"pc": hex(r["rip"]), "sym": self.syms.sym(r["rip"]), "why": why,
+                            "bytes": (read_bytes(r["rip"], insn["length"]) or b"").hex(),
+                            "asm": re.sub(r"\s+", " ", insn["asm"]).strip()}
                 return
             if r["rip"] in skips:
                 skips[r["rip"]]()
@@ -410,7 +446,7 @@ class Recorder:
                if self.structures_at_end else {}),
             "symbols": {k: hex(v) for k, v in sorted(used.items(), key=lambda kv: kv[1])},
             "initial": {"regs": {k: hx(v) for k, v in self.initial.items()},
-                        "mem": {self.watch[a]: hex(v) for a, v in sorted(self.read_initial.items())}},
+                        "mem": [[hex(a), self.label(a), hex(v)] for a, v in sorted(self.read_initial.items())]},
             "steps": self.steps,
             "end": self.end,
         }
@@ -418,7 +454,8 @@ class Recorder:
             json.dump(doc, f)
 
     def remember_initial_memory(self) -> None:
-        self.read_initial = {a: w for a in self.watch if (w := word(a)) is not None}
+        self.read_initial = self.read_words(self.regions_for(self.initial))
+        self.known = dict(self.read_initial)
 
 
 # ---------------------------------------------------------------- presets
@@ -517,13 +554,15 @@ def main() -> None:
         if preempt:
             def pred():
                 t = rec.g_of_thread()
-                return bool(t) and t[0] != t[2] and word(t[0] + 16) == STACK_PREEMPT
+                return (bool(t) and t[0] != t[2] and word(t[0] + 16) == STACK_PREEMPT
+                        and rec.syms.func_start(must_word(reg("rsp"))) == S("main.leaf"))
             rec.run_until(S("runtime.morestack_noctxt"), pred, start=True)
             g, m, g0 = rec.g_of_thread()
         else:
             g, m, g0 = start_on_anchor("main.anchorGrow")
             rec.run_until(S("runtime.morestack_noctxt"),
-                          lambda: rec.tls_g() == g and word(g + 16) != STACK_PREEMPT)
+                          lambda: rec.tls_g() == g and word(g + 16) != STACK_PREEMPT
+                          and rec.syms.func_start(must_word(reg("rsp"))) == S("main.grow"))
         f_entry = rec.syms.func_start(must_word(reg("rsp")))
         rec.begin(g=g, m=m, g0=g0, f=f_entry)
         rec.remember_initial_memory()
@@ -538,9 +577,16 @@ def main() -> None:
                          "gopreempt_m -> goschedImpl puts g on the global run queue; schedule -> execute picks it "
                          "again and calls gogo(&g.sched)")}
         else:
-            skips = {S("runtime.newstack"): to_gogo(
-                "newstack allocates a stack twice as large, copystack moves the frames and g.sched.sp, "
-                "then gogo(&g.sched)")}
+            # sysmon may set stackPreempt while gdb holds the program: then newstack preempts instead
+            # of growing, and the run is retried
+            preempted = {S("runtime.gopreempt_m"): lambda: rec.tls_g() == g0}
+            skips = {S("runtime.newstack"): lambda: rec.skip(
+                         "newstack finds the stack too small and calls copystack with twice its size",
+                         S("runtime.copystack"), lambda: rec.tls_g() == g0, fail=preempted),
+                     S("runtime.copystack"): lambda: rec.skip(
+                         "copystack allocates the new stack, copies and adjusts the frames, moves g.sched.sp "
+                         "and g.stack; newstack then calls gogo(&g.sched)",
+                         S("runtime.gogo"), lambda: word(gobuf_arg() + 16) == g, fail=preempted)}
         rec.record(stop_at(f_entry), skips, why="the function's entry again: its prologue restarts on the new stack")
     elif name == "goexit.normal":
         rec.run_until(S("main.worker"), start=True)
@@ -638,6 +684,10 @@ def main() -> None:
 
 try:
     main()
+except Retry as e:
+    print(f"GDBREF-RETRY: {e}")
+    gdb.execute("kill", to_string=True)
+    sys.exit(3)
 except Exception:
     import traceback
     traceback.print_exc()

@@ -25,6 +25,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 OUT = ROOT / "gosched_book" / "runtime" / "reference"
+ATTEMPTS = 8  # a run that took another path (e.g. preempted by sysmon meanwhile) is tried again
 GO = os.environ.get("GDBREF_GO", "/usr/lib/go-1.19/bin/go")
 sys.path.insert(0, str(HERE))
 from presets import PRESETS, find  # noqa: E402
@@ -66,8 +67,14 @@ def record(name: str, bins: dict[str, Path], tmp: Path, common: dict) -> Path:
     p = find(name)
     raw = tmp / f"{p.name}.raw.json"
     env = dict(os.environ, GDBREF_PRESET=p.name, GDBREF_OUT=str(raw), GDBREF_NM=str(tmp / f"{p.program}.nm"))
-    proc = subprocess.run(["gdb", "-nx", "-batch", "-x", str(HERE / "gdbstep.py"), str(bins[p.program])],
-                          env=env, capture_output=True, text=True, timeout=600)
+    for attempt in range(1, ATTEMPTS + 1):
+        raw.unlink(missing_ok=True)
+        proc = subprocess.run(["gdb", "-nx", "-batch", "-x", str(HERE / "gdbstep.py"), str(bins[p.program])],
+                              env=env, capture_output=True, text=True, timeout=600)
+        if "GDBREF-RETRY" not in proc.stdout:
+            break
+        print(f"{p.name}: attempt {attempt}: {proc.stdout.split('GDBREF-RETRY:')[1].splitlines()[0].strip()}",
+              file=sys.stderr)
     if not raw.exists():
         raise RuntimeError(f"{p.name}: gdb wrote nothing\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
     doc = json.loads(raw.read_text())
