@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from test_site import ARGS, CHROMIUM
-
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).parents[1]
 TOKEN = "gosched-book-test"
@@ -69,45 +67,41 @@ def wait_for_idle_kernel(url: str, notebook: str, timeout: float = 90) -> None:
     pytest.fail("the kernel never became idle")
 
 
-def test_live_stepper_in_jupyterlab(lab, tmp_path):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1200})
-        page.goto(f"{lab}/lab/tree/02-mcall.ipynb?reset&token={TOKEN}")
-        page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook", timeout=90000)
-        wait_for_idle_kernel(lab, "02-mcall.ipynb")
-        page.click("div.lm-MenuBar-itemLabel:text-is('Run')")
-        page.click("div.lm-Menu-itemLabel:text-is('Run All Cells')")
-        next_button = page.locator("button:has-text('下一步')").first
-        try:
-            next_button.wait_for(timeout=120000)
-        except Exception:
-            page.screenshot(path=str(tmp_path / "jupyterlab-timeout.png"))
-            raise
-        assert page.locator("[data-gsb]").count() == 0  # the widget view won, not the static HTML
-        page.wait_for_function("document.querySelector('.gsb-status') && "
-                               "document.querySelector('.gsb-status').textContent.includes('第 0 /')",
-                               timeout=30000)
-        for _ in range(4):
-            next_button.click()
-        page.wait_for_function("document.querySelector('.gsb-status').textContent.includes('第 4 /')",
-                               timeout=10000)
-        # LEAQ fn+0(FP), BX: the register table marks rbx as changed, with old -> new.
-        changed = page.evaluate("Array.from(document.querySelector('.gsb-regs').querySelectorAll("
-                                "'tr.changed td:first-child')).map(td => td.textContent)")
-        assert changed == ["rbx"]
-        page.locator(".widget-dropdown select").first.select_option(label=next(
-            o for o in page.locator(".widget-dropdown select").first.locator("option").all_inner_texts() if "on_g0" in o))
-        # a new preset rebuilds its ~40 what-if controls (controls.py probes what the routine reads)
-        page.wait_for_function("document.querySelector('.gsb-status').textContent.includes('第 0 /')",
-                               timeout=30000)
-        page.locator("button:has-text('末步')").first.click()
-        page.wait_for_function("document.querySelector('.gsb-end').textContent.includes('badmcall')",
-                               timeout=10000)
-        page.screenshot(path=str(tmp_path / "jupyterlab-mcall.png"))
-        browser.close()
+def test_live_stepper_in_jupyterlab(lab, browser, tmp_path):
+    page = browser.new_page(viewport={"width": 1400, "height": 1200})
+    page.goto(f"{lab}/lab/tree/02-mcall.ipynb?reset&token={TOKEN}")
+    page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook", timeout=90000)
+    wait_for_idle_kernel(lab, "02-mcall.ipynb")
+    page.click("div.lm-MenuBar-itemLabel:text-is('Run')")
+    page.click("div.lm-Menu-itemLabel:text-is('Run All Cells')")
+    next_button = page.locator("button:has-text('下一步')").first
+    try:
+        next_button.wait_for(timeout=120000)
+    except Exception:
+        page.screenshot(path=str(tmp_path / "jupyterlab-timeout.png"))
+        raise
+    assert page.locator("[data-gsb]").count() == 0  # the widget view won, not the static HTML
+    page.wait_for_function("document.querySelector('.gsb-status') && "
+                           "document.querySelector('.gsb-status').textContent.includes('第 0 /')",
+                           timeout=30000)
+    for _ in range(4):
+        next_button.click()
+    page.wait_for_function("document.querySelector('.gsb-status').textContent.includes('第 4 /')",
+                           timeout=10000)
+    # LEAQ fn+0(FP), BX: the register table marks rbx as changed, with old -> new.
+    changed = page.evaluate("Array.from(document.querySelector('.gsb-regs').querySelectorAll("
+                            "'tr.changed td:first-child')).map(td => td.textContent)")
+    assert changed == ["rbx"]
+    page.locator(".widget-dropdown select").first.select_option(label=next(
+        o for o in page.locator(".widget-dropdown select").first.locator("option").all_inner_texts() if "on_g0" in o))
+    # a new preset rebuilds its ~40 what-if controls (controls.py probes what the routine reads)
+    page.wait_for_function("document.querySelector('.gsb-status').textContent.includes('第 0 /')",
+                           timeout=30000)
+    page.locator("button:has-text('末步')").first.click()
+    page.wait_for_function("document.querySelector('.gsb-end').textContent.includes('badmcall')",
+                           timeout=10000)
+    page.screenshot(path=str(tmp_path / "jupyterlab-mcall.png"))
+    page.close()
 
 
 OVERLAPS_JS = """() => {
@@ -127,31 +121,27 @@ OVERLAPS_JS = """() => {
 }"""
 
 
-def test_live_stepper_panels_do_not_overlap_at_laptop_widths(lab, tmp_path):
+def test_live_stepper_panels_do_not_overlap_at_laptop_widths(lab, browser, tmp_path):
     """Issue 10 item 5: at 1280×800 with Lab's default side panel, listing and registers never overlap."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 800})
-        page.goto(f"{lab}/lab/tree/03-systemstack.ipynb?reset&token={TOKEN}")
-        page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook", timeout=90000)
-        assert page.locator(".jp-SideBar .lm-TabBar-tab.lm-mod-current").count() >= 1  # a side panel is open
-        wait_for_idle_kernel(lab, "03-systemstack.ipynb")
-        page.click("div.lm-MenuBar-itemLabel:text-is('Run')")
-        page.click("div.lm-Menu-itemLabel:text-is('Run All Cells')")
-        page.locator(".gsb-regs").first.wait_for(timeout=120000)
-        page.wait_for_timeout(3000)
-        for width in (1280, 1024, 1920):
-            page.set_viewport_size({"width": width, "height": 800})
-            page.wait_for_timeout(800)
-            page.evaluate("document.querySelector('.gsb-status').scrollIntoView({block: 'start'})")
-            found = page.evaluate(OVERLAPS_JS)
-            page.locator(".gsb-listing-box").first.locator("xpath=..").screenshot(
-                path=str(tmp_path / f"lab-{width}.png"))
-            assert found, "no live stepper rendered"
-            for f in found:
-                assert not f["overlap"], (width, f)
-                assert f["listingInsideBox"] and f["regsInsideBox"], (width, f)
-                assert f["regsWidth"] > 200 and f["listingWidth"] > 300, (width, f)
-        browser.close()
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(f"{lab}/lab/tree/03-systemstack.ipynb?reset&token={TOKEN}")
+    page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook", timeout=90000)
+    assert page.locator(".jp-SideBar .lm-TabBar-tab.lm-mod-current").count() >= 1  # a side panel is open
+    wait_for_idle_kernel(lab, "03-systemstack.ipynb")
+    page.click("div.lm-MenuBar-itemLabel:text-is('Run')")
+    page.click("div.lm-Menu-itemLabel:text-is('Run All Cells')")
+    page.locator(".gsb-regs").first.wait_for(timeout=120000)
+    page.wait_for_timeout(3000)
+    for width in (1280, 1024, 1920):
+        page.set_viewport_size({"width": width, "height": 800})
+        page.wait_for_timeout(800)
+        page.evaluate("document.querySelector('.gsb-status').scrollIntoView({block: 'start'})")
+        found = page.evaluate(OVERLAPS_JS)
+        page.locator(".gsb-listing-box").first.locator("xpath=..").screenshot(
+            path=str(tmp_path / f"lab-{width}.png"))
+        assert found, "no live stepper rendered"
+        for f in found:
+            assert not f["overlap"], (width, f)
+            assert f["listingInsideBox"] and f["regsInsideBox"], (width, f)
+            assert f["regsWidth"] > 200 and f["listingWidth"] > 300, (width, f)
+    page.close()
