@@ -23,7 +23,7 @@ R32 = {
     "SP": Register.ESP, "BP": Register.EBP, "SI": Register.ESI, "DI": Register.EDI,
     **{f"R{i}": getattr(Register, f"R{i}D") for i in range(8, 16)},
 }
-XMM = {f"X{i}": getattr(Register, f"XMM{i}") for i in range(16)}
+XMM = {f"X{i}": getattr(Register, f"XMM{i}") for i in range(16)}  # what the hand encoder takes
 # Raw bytes in the text: BYTE/WORD/LONG/QUAD $v, and the prefixes Go writes as instructions.
 DATA_SIZES = {"BYTE": 1, "WORD": 2, "LONG": 4, "QUAD": 8}
 PREFIXES = {"REP": 0xF3, "REPN": 0xF2, "LOCK": 0xF0}
@@ -37,8 +37,9 @@ def declare(data: bytes) -> Ins:
     return getattr(Ins, _DECLARE[len(data)])(int.from_bytes(data, "little"))
 
 
-YMM = {f"Y{i}": getattr(Register, f"YMM{i}") for i in range(16)}
-_INDEX = {**R64, **XMM, **YMM}  # a vector index register is VSIB addressing (the gathers)
+YMM = {f"Y{i}": getattr(Register, f"YMM{i}") for i in range(32)}
+ZMM = {f"Z{i}": getattr(Register, f"ZMM{i}") for i in range(32)}
+_INDEX = {**R64, **{f"X{i}": getattr(Register, f"XMM{i}") for i in range(32)}, **YMM, **ZMM}  # a vector index register is VSIB addressing (the gathers)
 _ALU = {"ADDQ": "ADD", "SUBQ": "SUB", "ANDQ": "AND", "ORQ": "OR", "XORQ": "XOR"}
 
 
@@ -139,7 +140,7 @@ def build(ins: Instruction, res: Resolver, long_branch: bool) -> Ins | None:
     """The iced instruction for one Plan 9 instruction, or None when it emits no bytes."""
     m, ops = ins.mnemonic, ins.operands
     vector = any(isinstance(o, Reg) and o.name not in R64 for o in ops)
-    if m in MNEMONICS and not (vector and m != "XORPS"):
+    if m in MNEMONICS and not (vector and m != "XORPS") and not ins.suffixes:
         try:
             return _build_known(ins, res, long_branch)
         except Unencodable as e:
@@ -157,7 +158,7 @@ def _build_generic(ins: Instruction, res: Resolver) -> Ins:
     if not generic.known(m):
         raise Unencodable(f"unknown instruction {m!r}", ins.loc.column)
     try:
-        return generic.build(m, ops, lambda o: mem_fields(o, res))
+        return generic.build(m, ops, lambda o: mem_fields(o, res), ins.suffixes)
     except generic.NoForm:
         kinds = "".join(_kind(o) for o in ops)
         raise Unencodable(f"{m} cannot take operands of this shape ({_describe(kinds)})",

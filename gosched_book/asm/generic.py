@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from iced_x86 import EncodingKind, Instruction as Ins, MemoryOperand, OpCodeInfo
+from iced_x86 import EncodingKind, Instruction as Ins, MemoryOperand, OpCodeInfo, RoundingControl
 from iced_x86 import OpCodeOperandKind as K
 from iced_x86 import OpKind, Register
 
@@ -49,9 +49,16 @@ _VEC = {K.XMM_REG: ("X", "r"), K.XMM_RM: ("X", "r"), K.XMM_VVVV: ("X", "r"),
         K.XMM_OR_MEM: ("X", "m"), K.XMM_IS4: ("X", "r"),
         K.YMM_REG: ("Y", "r"), K.YMM_RM: ("Y", "r"), K.YMM_VVVV: ("Y", "r"),
         K.YMM_OR_MEM: ("Y", "m"), K.YMM_IS4: ("Y", "r"),
-        K.MM_REG: ("M", "r"), K.MM_RM: ("M", "r"), K.MM_OR_MEM: ("M", "m")}
-_BANKS = {"X": "XMM", "Y": "YMM", "M": "MM"}
-_VSIB = {K.MEM_VSIB32X: "X", K.MEM_VSIB64X: "X", K.MEM_VSIB32Y: "Y", K.MEM_VSIB64Y: "Y"}
+        K.MM_REG: ("M", "r"), K.MM_RM: ("M", "r"), K.MM_OR_MEM: ("M", "m"),
+        K.ZMM_REG: ("Z", "r"), K.ZMM_RM: ("Z", "r"), K.ZMM_VVVV: ("Z", "r"),
+        K.ZMM_OR_MEM: ("Z", "m"), K.ZMMP3_VVVV: ("Z", "r"), K.XMMP3_VVVV: ("X", "r"),
+        K.K_REG: ("K", "r"), K.K_RM: ("K", "r"), K.K_VVVV: ("K", "r"), K.K_OR_MEM: ("K", "m"),
+        K.KP1_REG: ("K", "r")}
+_BANKS = {"X": "XMM", "Y": "YMM", "M": "MM", "Z": "ZMM", "K": "K"}
+_VSIB = {K.MEM_VSIB32X: "X", K.MEM_VSIB64X: "X", K.MEM_VSIB32Y: "Y", K.MEM_VSIB64Y: "Y",
+         K.MEM_VSIB32Z: "Z", K.MEM_VSIB64Z: "Z"}
+_ROUNDING = {"RN_SAE": RoundingControl.ROUND_TO_NEAREST, "RZ_SAE": RoundingControl.ROUND_TOWARD_ZERO,
+             "RD_SAE": RoundingControl.ROUND_DOWN, "RU_SAE": RoundingControl.ROUND_UP}
 # immediate kind -> (iced operand kind, lowest, highest accepted value)
 _IMM = {
     K.IMM8: (OpKind.IMMEDIATE8, -128, 255), K.IMM8SEX16: (OpKind.IMMEDIATE8TO16, -128, 127),
@@ -90,21 +97,36 @@ def intel_order(sp: Spelling, ops: tuple) -> tuple:
     return tuple(reversed(ops))
 
 
-def build(mnemonic: str, ops: tuple, mem: Callable[[object], MemoryOperand]) -> Ins:
-    """The iced instruction Go's assembler would emit for `mnemonic ops` (Plan 9 order)."""
-    key = (mnemonic, tuple(_shape(o) for o in ops))
+def build(mnemonic: str, ops: tuple, mem: Callable[[object], MemoryOperand],
+          suffixes: tuple[str, ...] = ()) -> Ins:
+    """The iced instruction Go's assembler would emit for `mnemonic ops` (Plan 9 order), with
+    AVX-512's suffixes (.Z, .BCST, .SAE, .RN_SAE, ...) and an opmask K before the destination."""
+    key = (mnemonic, tuple(_shape(o) for o in ops), suffixes)
     choice = _CHOSEN.get(key)
     if choice is None:
-        choice = _CHOSEN[key] = _choose(mnemonic, ops)
+        choice = _CHOSEN[key] = _choose(mnemonic, ops, suffixes)
     if choice is _NONE:
         raise NoForm(mnemonic)
     if choice[0] == "string":
         return getattr(Ins, choice[1])(64)
-    info, sp, swapped = choice
+    info, sp, swapped, masked = choice
     intel_ops = intel_order(sp, ops)
     if swapped:
         intel_ops = tuple(reversed(intel_ops))
-    return _make(info, intel_ops, _fit(info, sp, intel_ops), mem)
+    mask = None
+    if masked:
+        mask, intel_ops = intel_ops[1], intel_ops[:1] + intel_ops[2:]
+    ins = _make(info, intel_ops, _fit(info, sp, intel_ops), mem)
+    if mask is not None:
+        ins.op_mask = getattr(Register, mask.name)
+        ins.zeroing_masking = "Z" in suffixes
+    ins.is_broadcast = "BCST" in suffixes
+    rounding = next((_ROUNDING[x] for x in suffixes if x in _ROUNDING), None)
+    if rounding is not None:
+        ins.rounding_control = rounding
+    elif "SAE" in suffixes:
+        ins.suppress_all_exceptions = True
+    return ins
 
 
 _CHOSEN: dict = {}  # (mnemonic, operand shapes) -> the opcode chosen for them
@@ -119,14 +141,37 @@ def _shape(op) -> object:
         return op.name
     if isinstance(op, Imm):
         return next((k for k, (lo, hi) in enumerate(_IMM_CLASSES) if lo <= op.value <= hi), 9)
-    if isinstance(op, Mem) and op.index and op.index[0] in "XY":
-        return "v" + op.index[0]
+    if isinstance(op, Mem) and op.index and op.index[0] in "XYZ":
+        return "v" + op.index[0] + ("+" if int(op.index[1:]) >= 16 else "")
     if isinstance(op, (Mem, SymRef)):
         return "m"
     return type(op).__name__
 
 
-def _choose(mnemonic: str, ops: tuple):
+def _evex_fits(info: OpCodeInfo, suffixes: tuple[str, ...], masked: bool, ops: tuple) -> bool:
+    """Whether an opcode can carry the opmask and suffixes written."""
+    if (masked or suffixes) and info.encoding != EncodingKind.EVEX:
+        return False
+    if masked and not info.can_use_op_mask_register:
+        return False
+    if info.require_op_mask_register and not masked:
+        return False
+    if "Z" in suffixes and not (masked and info.can_use_zeroing_masking):
+        return False
+    if "BCST" in suffixes and not (info.can_broadcast and any(isinstance(o, Mem) for o in ops)):
+        return False
+    if any(x in _ROUNDING for x in suffixes) and not info.can_use_rounding_control:
+        return False
+    if "SAE" in suffixes and not info.can_suppress_all_exceptions:
+        return False
+    return True
+
+
+def _is_k(op) -> bool:
+    return isinstance(op, Reg) and op.name[:1] == "K" and op.name[1:].isdigit()
+
+
+def _choose(mnemonic: str, ops: tuple, suffixes: tuple[str, ...] = ()):
     best = None
     for rank, sp in enumerate(spellings(mnemonic)):
         orders = [intel_order(sp, ops)]
@@ -136,16 +181,19 @@ def _choose(mnemonic: str, ops: tuple):
             for info in forms(sp.intel):
                 if not _sized_like(info, sp):
                     continue
-                if not intel_ops and _string_op(info):
+                if not intel_ops and _string_op(info) and not suffixes:
                     return ("string", f"create_{sp.intel.lower()}")
-                if info.op_count != len(intel_ops):
+                masked = len(intel_ops) == info.op_count + 1 and len(intel_ops) > 1 \
+                    and _is_k(intel_ops[1]) and info.can_use_op_mask_register
+                tried = intel_ops[:1] + intel_ops[2:] if masked else intel_ops
+                if info.op_count != len(tried) or not _evex_fits(info, suffixes, masked, tried):
                     continue
-                fit = _fit(info, sp, intel_ops)
+                fit = _fit(info, sp, tried)
                 if fit is None:
                     continue
-                key = (rank, _preference(info, intel_ops), info.code)
+                key = (rank, _preference(info, tried), info.code)
                 if best is None or key < best[0]:
-                    best = (key, (info, sp, intel_ops is not orders[0]))
+                    best = (key, (info, sp, intel_ops is not orders[0], masked))
     return _NONE if best is None else best[1]
 
 
@@ -209,11 +257,15 @@ def _fit(info: OpCodeInfo, sp: Spelling, ops: tuple) -> list | None:
             bank = op.name[0]
             if kind not in _VEC or _VEC[kind][0] != bank or bank not in _BANKS:
                 return None
+            if int(op.name[1:]) >= 16 and info.encoding != EncodingKind.EVEX:
+                return None  # X16-X31 and their kin exist only in EVEX
             reg = getattr(Register, _BANKS[bank] + op.name[1:])
             out.append(("reg", reg))
             continue
-        if isinstance(op, Mem) and op.index and op.index[0] in "XY":  # VSIB: only the gathers
+        if isinstance(op, Mem) and op.index and op.index[0] in "XYZ":  # VSIB: only the gathers
             if _VSIB.get(kind) != op.index[0]:
+                return None
+            if int(op.index[1:]) >= 16 and info.encoding != EncodingKind.EVEX:
                 return None
             out.append(("mem", op))
             continue
@@ -254,13 +306,14 @@ def _preference(info: OpCodeInfo, ops: tuple) -> tuple:
             direction = 0 if first in (K.XMM_REG, K.YMM_REG, K.MM_REG) else 1
         else:
             direction = 0 if first in _SIZED and _SIZED[first][0] == "m" else 1
-    legacy = 0 if info.encoding == EncodingKind.LEGACY else 1
+    legacy = {EncodingKind.LEGACY: 0, EncodingKind.VEX: 1}.get(info.encoding, 2)  # EVEX last
     # A memory operand goes through an X-register form when there is one (MOVQ X0, 8(SP) is
     # 66 0f d6, not 66 48 0f 7e); without a size letter, no 16-bit (66) or 32-bit-address (67)
     # variant is taken when another exists (LLDT DX is 0f 00 d2, MONITOR is 0f 01 c8).
     vector_mem = 0 if any(k in (K.XMM_OR_MEM, K.YMM_OR_MEM, K.MM_OR_MEM) for k in kinds) else 1
     narrow = 1 if info.operand_size == 16 or info.address_size in (16, 32) else 0
-    return (short_imm, fixed, in_opcode, vector_mem, direction, narrow, legacy)
+    evex = 1 if info.encoding == EncodingKind.EVEX else 0  # Go takes VEX whenever a VEX form fits
+    return (evex, short_imm, fixed, in_opcode, vector_mem, direction, narrow, legacy)
 
 
 def _make(info: OpCodeInfo, ops: tuple, fit: list, mem) -> Ins:

@@ -99,7 +99,8 @@ def _by_mnemonic() -> dict[str, tuple[OpCodeInfo, ...]]:
         if not name.isupper() or not isinstance(code, int):
             continue
         info = OpCodeInfo(code)
-        if not info.mode64 or info.encoding not in (EncodingKind.LEGACY, EncodingKind.VEX):
+        if not info.mode64 or info.encoding not in (EncodingKind.LEGACY, EncodingKind.VEX,
+                                                    EncodingKind.EVEX):
             continue
         if not info.is_instruction:
             continue
@@ -108,7 +109,7 @@ def _by_mnemonic() -> dict[str, tuple[OpCodeInfo, ...]]:
 
 
 def forms(intel: str) -> tuple[OpCodeInfo, ...]:
-    """Every 64-bit-mode legacy or VEX opcode of an Intel mnemonic, in iced's order."""
+    """Every 64-bit-mode legacy, VEX or EVEX opcode of an Intel mnemonic, in iced's order."""
     return _by_mnemonic().get(intel, ())
 
 

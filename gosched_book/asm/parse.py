@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 from ..errors import AsmError, SourceLocation
 from .program import (
-    OTHER_REGISTERS, REGISTERS, XREGISTERS, AddrOf, Function, Imm, Instruction, Label, LabelRef, Mem, Operand,
+    EVEX_SUFFIXES, OTHER_REGISTERS, REGISTERS, XREGISTERS, AddrOf, Function, Imm, Instruction, Label, LabelRef, Mem, Operand,
     PCRel, Program, Reg, SymRef, TLSBase,
 )
 from . import generic
@@ -275,7 +275,7 @@ class _Operand:
                 if disp:
                     raise _Fail("the g slot is 0(r)(TLS*1): the offset must be 0", t.col)
                 return Mem(None, -8, tls=True, col=col)
-            if self.tok.kind == "ident" and self.tok.text[:1] in "XY" and self.tok.text in OTHER_REGISTERS:
+            if self.tok.kind == "ident" and self.tok.text[:1] in "XYZ" and self.tok.text in OTHER_REGISTERS:
                 index = self.take().text  # a vector index: VSIB, for the gathers
             else:
                 index = self._register()
@@ -289,7 +289,7 @@ class _Operand:
 
     def _index_only(self, disp: int, col: int) -> Mem:
         t = self.take()
-        if t.text not in REGISTERS and not (t.text[:1] in "XY" and t.text in OTHER_REGISTERS):
+        if t.text not in REGISTERS and not (t.text[:1] in "XYZ" and t.text in OTHER_REGISTERS):
             raise _Fail(f"expected an index register such as CX or X4, found {t.text!r}", t.col)
         self.expect("*", "'*' and a scale")
         s = self.take(kind="num")
@@ -633,9 +633,14 @@ def _instruction(toks, loc: SourceLocation, text: str, comment: str, consts) -> 
     if head.text == "PCALIGN":  # checked with go 1.19: `asm: asmins: missing op ... PCALIGN $16`
         raise _Fail("PCALIGN is refused on amd64 by Go 1.18/1.19's assembler (asmins: missing op); "
                     "it aligns code on arm64 and ppc64 only", head.col)
-    if head.text not in MNEMONICS and not generic.known(head.text):
+    name, *suffixes = head.text.split(".")
+    if name not in MNEMONICS and not generic.known(name):
         raise _Fail(f"unknown instruction {head.text!r}{_nearest(head.text, MNEMONICS)}", head.col)
+    for sfx in suffixes:
+        if sfx not in EVEX_SUFFIXES or not name.startswith("V"):
+            raise _Fail(f"unknown suffix .{sfx} on {name}: AVX-512 instructions take "
+                        + ", ".join("." + x for x in EVEX_SUFFIXES), head.col)
     groups = _split_operands(toks[1:]) if toks[1].kind != "end" else []
-    branch = head.text in BRANCHES
+    branch = name in BRANCHES
     ops = tuple(_Operand(g, consts, branch).parse() for g in groups)
-    return Instruction(head.text, ops, loc, comment, text=text)
+    return Instruction(name, ops, loc, comment, text=text, suffixes=tuple(suffixes))

@@ -18,7 +18,12 @@ YREGISTERS = tuple(f"Y{i}" for i in range(16))
 BYTE_NAMES = ("AL", "CL", "DL", "BL", "SPB", "BPB", "SIB", "DIB", "AH", "CH", "DH", "BH",
               *(f"R{i}B" for i in range(8, 16)))
 MREGISTERS = tuple(f"M{i}" for i in range(8))  # MMX
-OTHER_REGISTERS = frozenset(XREGISTERS + YREGISTERS + MREGISTERS + BYTE_NAMES)
+# AVX-512: X16-X31 and Y16-Y31, the Z registers, the opmask registers K0-K7
+EVEX_REGISTERS = tuple(f"{b}{i}" for b in "XY" for i in range(16, 32)) + \
+    tuple(f"Z{i}" for i in range(32)) + tuple(f"K{i}" for i in range(8))
+OTHER_REGISTERS = frozenset(XREGISTERS + YREGISTERS + MREGISTERS + BYTE_NAMES + EVEX_REGISTERS)
+# Go's AVX-512 suffixes on a mnemonic: zeroing, broadcast, exceptions suppressed, rounding.
+EVEX_SUFFIXES = ("Z", "BCST", "SAE", "RN_SAE", "RZ_SAE", "RD_SAE", "RU_SAE")
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,7 @@ class Instruction:
     macro: str = ""  # e.g. "get_tls(CX)" when expanded from a macro
     text: str = ""  # the Plan 9 text as written, without label or comment
     added: str = ""  # set on what the assembler adds (prologue, epilogue, stack check, ...)
+    suffixes: tuple[str, ...] = ()  # AVX-512's .Z, .BCST, .SAE, .RN_SAE, ... (VADDPD.BCST)
 
 
 @dataclass(frozen=True)
