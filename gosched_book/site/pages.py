@@ -26,6 +26,8 @@ LABELS = {
     'title="Copy"': 'title="复制"',
     'aria-label="Version warning"': 'aria-label="版本警告"',
     "Back to top": "回到顶部",
+    # axe: docutils' footnote list is an <aside> (a complementary landmark) inside <main>; it is a note.
+    '<aside class="footnote-list brackets">': '<aside class="footnote-list brackets" role="note" aria-label="脚注">',
 }
 
 ICON = re.compile(r'<i class="([^"]*?\bfa-solid\b[^"]*)"([^>]*)></i>')
