@@ -1,5 +1,4 @@
 """Go's assembler refuses what its lexer refuses and accepts what it accepts (issues 18, 21)."""
-import sys
 
 import pytest
 
@@ -7,6 +6,7 @@ from gosched_book import AsmError
 from gosched_book.asm.link import link
 from gosched_book.asm.parse import parse
 from gosched_book.asm.preprocess import preprocess
+from work import lines_run
 
 HEADER = "TEXT f(SB), NOSPLIT, $0-0\n"
 
@@ -53,28 +53,12 @@ def _nested(depth: int) -> str:
 
 
 def test_nested_ifdef_is_linear():
-    """Four times the depth executes about four times the preprocessor's lines, not sixteen times
-    (counted with sys.settrace, so the check does not depend on the machine's load)."""
-    import gosched_book.asm.preprocess as module
-
-    def lines_run(depth):
-        count = 0
-
-        def tracer(frame, event, arg):
-            nonlocal count
-            if frame.f_code.co_filename != module.__file__:
-                return None
-            if event == "line":
-                count += 1
-            return tracer
-        sys.settrace(tracer)
-        try:
-            lines, errors = preprocess(_nested(depth))
-        finally:
-            sys.settrace(None)
+    """Four times the depth executes about four times the preprocessor's lines, not sixteen times."""
+    def work(depth):
+        count, (lines, errors) = lines_run(preprocess, _nested(depth))
         assert not errors and sum(1 for x in lines if x.code.strip()) == 2
         return count
-    small, big = lines_run(500), lines_run(2_000)
+    small, big = work(500), work(2_000)
     assert small > 500 and big < 5 * small, (small, big)
 
 

@@ -8,13 +8,10 @@ from gosched_book.views.stepper import show
 
 
 def test_import_does_not_pull_in_plotting_or_widgets():
-    code = ("import sys, time; t=time.perf_counter(); import gosched_book; "
-            "print(time.perf_counter()-t); "
+    code = ("import sys; import gosched_book; "
             "print(any(m.split('.')[0] in ('matplotlib','ipywidgets') for m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    seconds, pulled = out.stdout.split()
-    assert pulled == "False"
-    assert float(seconds) < 2.0
+    assert out.stdout.split() == ["False"]
 
 
 def test_next_highlights_the_executed_line_and_changed_registers():
