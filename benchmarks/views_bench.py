@@ -9,7 +9,18 @@ def _median_ms(samples):
     return statistics.median(samples) * 1000 if samples else float("nan")
 
 
+def import_ms(repeat: int = 7) -> float:
+    """Median wall time of a fresh `import gosched_book` (a new interpreter each time)."""
+    import subprocess
+    import sys
+
+    code = "import time; t = time.perf_counter(); import gosched_book; print(time.perf_counter() - t)"
+    return _median_ms([float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                            check=True).stdout) for _ in range(repeat)])
+
+
 def bench_views() -> None:
+    print(f"import gosched_book in a fresh interpreter: median {import_ms():.0f} ms (goal: < 2000 ms)")
     from gosched_book.views import stackplot
     from gosched_book.views.stepper import show
 
