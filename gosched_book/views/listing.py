@@ -19,23 +19,43 @@ class Row:
     patched: bool = False  # changed by a listing patch
 
 
+# What Go's assembler adds to a TEXT block (asm/frame.py), in the reader's words.
+ADDED = {"prologue": "序言", "epilogue": "尾声", "stack check": "栈检查", "wrapper": "WRAPPER 检查"}
+
+
 @lru_cache(maxsize=128)
 def rows(file: str, patch: tuple = ()) -> tuple[Row, ...]:
-    """All lines of a listing file (patched by a Scenario's `patch`), annotated from the linked image."""
+    """All lines of a listing file (patched by a Scenario's `patch`), annotated from the linked image.
+
+    An instruction the assembler added (a frame's prologue and epilogue, the stack-split check) is not
+    in the text: it gets a row of its own, under the line it belongs to (the TEXT line, or the RET of
+    an epilogue), in address order, its text marked as the assembler's. A macro line that expands to
+    several instructions gets one row for each."""
     from ..scenario.patch import apply
 
     img = code_image(patch)
-    placed = {p.ins.loc.line: p for p in img.placed if p.ins.loc.file == file}
+    placed: dict[int, list] = {}
+    for p in img.placed:
+        if p.ins.loc.file == file:
+            placed.setdefault(p.ins.loc.line, []).append(p)
     text_all, marked = apply(source(file), file, patch) if patch else (source(file), frozenset())
     out = []
     for n, text in enumerate(text_all.splitlines(), 1):
-        p, m = placed.get(n), n in marked
-        if p is None:
+        here, m = sorted(placed.get(n, ()), key=lambda p: p.address), n in marked
+        own = [p for p in here if not p.ins.added]
+        if not own:
             out.append(Row(n, text, None, "", "", "", m))
-        elif not p.data:
-            out.append(Row(n, text, p.address, "", "", byteless_note(p.ins), m))
-        else:
-            out.append(Row(n, text, p.address, p.data.hex(" "), p.intel, "", m))
+        for p in here:
+            if p.ins.added:
+                shown = f"    {p.ins.text}  // 汇编器加的（{ADDED.get(p.ins.added, p.ins.added)}）"
+            elif p is not own[0]:  # a macro line: one row per instruction it expands to
+                shown = f"    {p.ins.text}  // 第 {n} 行展开的第 {own.index(p) + 1} 条指令"
+            else:
+                shown = text
+            if not p.data:
+                out.append(Row(n, shown, p.address, "", "", byteless_note(p.ins), m))
+            else:
+                out.append(Row(n, shown, p.address, p.data.hex(" "), p.intel, "", m))
     return tuple(out)
 
 
