@@ -10,7 +10,7 @@ from ..errors import AsmError
 from ..machine.golden import pairs
 from ..runtime.golden import go119_lines
 from ..runtime.layout import go_asm_symbols
-from ..machine.code import code_image
+from ..machine.code import CODE_BASE, code_image
 from ..scenario.family import listing_files
 from ..views.html import CSS
 from ..machine.world import G_ADDR, M0, STACKS
@@ -86,6 +86,21 @@ def listing(routine: str):
     return _html(f"<div class='gsb-listing-source'>{escape(listing_source(routine))}</div>"
                  f"<div class='gsb-listing' style='max-height:none' tabindex='0' role='region' "
                  f"aria-label='{label}'><table>{body}</table></div>")
+
+
+def assembled(text: str):
+    """Assemble a reader's TEXT block against the book's runtime (so runtime·morestack_noctxt and the
+    other routines resolve) and show every instruction it became, the assembler's own marked."""
+    from ..asm.link import link
+    from ..views.listing import ADDED
+
+    book = code_image(())
+    img = link([parse(text, "<例子>")], CODE_BASE, dict(book.symbols))
+    rows = [[f"<code>{escape(p.ins.text)}</code>",
+             escape(f"汇编器加的（{ADDED.get(p.ins.added, p.ins.added)}）") if p.ins.added else f"第 {p.line} 行",
+             f"<code>{escape(p.intel) or '（无）'}</code>", escape(p.data.hex(" ") or "（不产生字节）")]
+            for p in sorted(img.placed, key=lambda p: p.address)]
+    return _html(_table(["Plan 9", "来自", "Intel", "字节"], rows))
 
 
 def listing_source(routine: str) -> str:
