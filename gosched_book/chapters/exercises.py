@@ -77,7 +77,8 @@ def mcall_r14_tls() -> Exercise:
         f"R14 = {_name(t, r14)}，TLS g 还是 {_name(t, tls)}。这句话不对：mcall 先改 R14"
         f"（第 {k} 步），再改 TLS（第 {k2} 步），最后才改 SP（第 {k2 + 1} 步），中间有两条指令的时间三者并不一致。"
         "汇编里没有一条指令能同时改三处，只能依次改；mcall 是 NOSPLIT 的汇编函数，这几条指令之间不会调用任何别的函数。"
-        "准确的说法是：到 <code>CALL R12</code> 调用 fn 时，三者才一致：R14 = TLS g = g0，SP 在 g0 的栈上。",
+        "准确的说法是：从 <code>MOVQ (g_sched+gobuf_sp)(R14), SP</code> 这一步起，三者重新一致"
+        "（R14 = TLS g = g0，SP 在 g0 的栈上），此后 <code>CALL R12</code> 调用 fn 时也是如此。",
         ("asm_amd64.s:442-445",),
         (_key("mcall"), k),
     )
@@ -180,9 +181,10 @@ def ss_ctxt_assert() -> Exercise:
         f"在 ctxt_abort 场景里，TESTQ 看到 R9 = {_hex(r9)}，于是调用 abort，结局：{escape(t.end.summary)}。"
         "注释说 “See func save”。<code>save</code> 里写着：这里需要保证 ctxt 为 0，但不能有写屏障；"
         "而它本来就应该是 0，所以只断言。ctxt 是 gobuf 里唯一的指针字段（<code>unsafe.Pointer</code>），"
-        "从 Go 代码写它需要写屏障，而这段代码不能有写屏障。它“本来就是 0”，是因为 gogo 恢复 goroutine 时已经把它清零；"
-        "goroutine 运行期间没有人再写它。断言失败说明这个约定被打破了，继续运行只会更糟。",
-        ("asm_amd64.s:778-782", "proc.go:3567-3572", "runtime2.go:319-332", "asm_amd64.s:415"),
+        "从 Go 代码写它需要写屏障，而这段代码不能有写屏障。源码没有说它为什么“本来就是 0”；本书的理解是："
+        "gogo 恢复 goroutine 时已经把它清零，goroutine 运行期间又没有汇编再写它（morestack 写了，但紧接着 newstack 的 gogo 又清掉）。"
+        "断言失败说明这个约定被打破了。",
+        ("asm_amd64.s:778-782", "proc.go:3567-3572", "runtime2.go:319-332", "asm_amd64.s:415", "asm_amd64.s:564"),
         (_key("systemstack", "ctxt_abort"), k),
     )
 
@@ -335,7 +337,7 @@ def gogo_newg_dx() -> Exercise:
         "newproc1 先把 gobuf.pc 设成 goexit 的地址加 PCQuantum（amd64 上是 1），注释说这样“前一条指令”仍在 goexit 里；"
         "然后 gostartcallfn → gostartcall 把这个 pc 压到新栈上当返回地址，再把 pc 改成函数入口、ctxt 设成 funcval。"
         "所以 gogo 装进 DX 的正是闭包上下文，函数最后 RET 到 goexit+1，落在 <code>CALL runtime·goexit1</code> 上。"
-        "ctxt 的另一个来源是 morestack：它把 DX 存进 g.sched.ctxt，栈增长后 gogo 再装回去（第 6 章）。",
+        "ctxt 的另一个来源是 morestack：它把 DX 存进 g.sched.ctxt，栈增长后 gogo 再装回去（第 7 章）。",
         ("proc.go:4149", "stack.go:1125-1135", "sys_x86.go:16-23", "asm_amd64.s:1591-1595", "asm_amd64.s:564"),
         (_key("gogo", "newg"), k),
     )

@@ -323,11 +323,13 @@ def morestack_checks_gsignal() -> Exercise:
         "源码没有说 mcall 为什么只查 g0；能看到的是两者被调用的方式不同。"
         "morestack 不是谁有意调用的：编译器把栈检查放进几乎每个函数的序言，检查失败就调用它，"
         "所以只要有 Go 代码在信号栈上运行（信号处理时当前 g 是 gsignal），就可能走到 morestack。"
-        "gsignal 的栈是 sigaltstack 装好的固定内存，不能换成更大的，所以 morestack 必须拒绝。"
+        "在 Linux 上，gsignal 的栈是 M 初始化时分配的 32 KiB，再用 sigaltstack 交给内核当信号栈；内核在这块内存上递送信号，"
+        "运行时不能把它换成一块更大的，所以 morestack 必须拒绝（morestack 的注释只说 <i>Cannot grow signal stack</i>）。"
         "mcall 则只在运行时里少数几处被明确调用（第 6 章的调用点表），"
         "“不能在 g0 或 gsignal 上调用”写在它的约定里，由调用者遵守。"
         f"单步器第 {k} 步开始 gsignal 的检查。（“为什么只查 g0”的这种解读是本书的。）",
-        ("asm_amd64.s:530-545", "cmd/internal/obj/x86/obj6.go:1185-1200", "stubs.go:35"),
+        ("asm_amd64.s:530-545", "cmd/internal/obj/x86/obj6.go:1185-1200", "stubs.go:35", "os_linux.go:384",
+         "signal_unix.go:1209-1215"),
         ("morestack:noctxt", k),
     )
 

@@ -68,7 +68,8 @@ def byteless_note(ins) -> str:
         return (f"无指令：get_tls 即 MOVQ TLS, {ops[1].name}，汇编器后端把它改成 NOP（CanUse1InsnTLS），"
                 "g(…) 直接编成 fs:[-8]")
     if ins.mnemonic == "NOP" and len(ops) == 1 and isinstance(ops[0], Reg) and ops[0].name == "SP":
-        return "无指令：NOP SP 是写给 go vet 的提示（SP 变了，不再核对 FP 偏移）；NOP 是伪指令，不产生字节"
+        return ("无指令：NOP SP 是写给 go vet 的提示：SP 变了，此后不再检查 8(SP) 这类 SP 偏移是否落进参数帧；"
+                "NOP 是伪指令，不产生字节")
     if ins.mnemonic == "NOP":
         return "无指令：NOP 是伪指令，不产生字节"
     return "无指令：这一行不产生字节"

@@ -27,11 +27,11 @@ LIVE_ONLY_EDIT = "任意改写源码只能在 JupyterLab 里用；这里可以�
 
 
 def _where(addr: int) -> str:
-    """`g 栈顶 − 0x80` for an address in a stack, else ''."""
+    """`g 栈 hi−0x80` for an address in a stack (the pictures' hi-0x80), else ''."""
     for owner, (lo, hi) in STACKS.items():
         if lo <= addr <= hi + 0x40:
             d = hi - addr
-            return f"{owner} 栈顶 {'−' if d >= 0 else '+'} {abs(d):#x}"
+            return f"{owner} 栈 hi{'−' if d >= 0 else '+'}{abs(d):#x}"
     return ""
 
 
