@@ -1,30 +1,18 @@
 """controls.py: every control's static values run, and the slider grids reach every outcome."""
 import random
 import zlib
-import re
 
 import pytest
 
 from gosched_book import run
 from gosched_book.scenario.family import routine as routine_of
-from gosched_book.whatif.controls import _stack_of, controls, static_scenarios
+from gosched_book.whatif.controls import _stack_of, controls, outcome, static_scenarios
 from gosched_book.scenario.values import MEMORY, REGISTERS
 from gosched_book.scenario.family import PRESETS, params_of
 from gosched_book.scenario.scenario import Scenario, parse_key
 from gosched_book.machine.core import STACKS
 
 ENDS = {"call", "jump", "return", "event", "fault", "limit"}
-CONDITIONAL = re.compile(r"^J(?!MP)")
-
-
-def outcome(t) -> tuple:
-    """The ending (addresses blurred) and every conditional branch's direction."""
-    detail = re.sub(r"0x[0-9a-f]+", "X", t.end.detail)
-    branches = set()
-    for a, b in zip(t.steps, t.steps[1:]):
-        if CONDITIONAL.match(a.plan9):
-            branches.add((a.pc, b.pc != a.pc + len(a.bytes)))
-    return (t.end.kind, t.end.pc if t.end.kind != "limit" else 0, detail), frozenset(branches)
 
 
 def reachable(scenarios) -> tuple[set, set]:

@@ -26,7 +26,8 @@ are computed per routine, and offer only `0` and `unmapped` statically (`reads=F
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from ..machine.core import STACK_GUARD, STACKS
@@ -107,6 +108,47 @@ def _around(center: int, lo: int, hi: int) -> list[int]:
     return sorted({p & ((1 << 64) - 1) for p in pts})
 
 
+_CONDITIONAL = re.compile(r"^J(?!MP)")
+
+
+def outcome(t) -> tuple:
+    """What a reader can tell runs apart by: the ending (its addresses blurred) and the direction of
+    every conditional branch."""
+    detail = re.sub(r"0x[0-9a-f]+", "X", t.end.detail)
+    branches = frozenset((a.pc, b.pc != a.pc + len(a.bytes)) for a, b in zip(t.steps, t.steps[1:])
+                         if _CONDITIONAL.match(a.plan9))
+    return (t.end.kind, t.end.pc if t.end.kind != "limit" else 0, detail), branches
+
+
+def _edges(base: Scenario, c: "Control", lo: int, hi: int, step: int = 0x20) -> list[int]:
+    """The two sides of every place in [lo, hi] where moving the slider changes the outcome: sampled
+    every `step` bytes, each change narrowed down to neighbouring words by bisection. (A caller's
+    frame the routine reads far above its SP puts such places outside the fixed windows.)"""
+    def at(v: int):
+        return outcome(run(c.apply(base, v)))
+    pts = list(range(lo & ~7, hi + 1, step))
+    outs = [at(v) for v in pts]
+    found: list[int] = []
+    for a, b, oa, ob in zip(pts, pts[1:], outs, outs[1:]):
+        if oa == ob:
+            continue
+        while b - a > 8:
+            m = a + ((b - a) // 2 & ~7)
+            if at(m) == oa:
+                a = m
+            else:
+                b = m
+        found += [a, b]
+    return found
+
+
+def _slider(base: Scenario, c: "Control", center: int, lo: int, hi: int) -> "Control":
+    grid = set(_around(center, lo, hi))
+    grid |= set(_edges(base, c, max(lo, center - 0x200), min(hi, center + 0x200)))
+    grid |= set(_edges(base, c, max(lo, hi - 0x200), hi + 0x10))
+    return replace(c, grid=tuple(sorted(v & ((1 << 64) - 1) for v in grid)))
+
+
 def _stack_of(t, addr: int) -> tuple[int, int] | None:
     """The stack [lo, hi) around addr: one the trace shows, else one of the world's."""
     spans = [(lo, hi) for _, lo, hi in t.stacks] + list(STACKS.values())
@@ -120,13 +162,12 @@ def _slider_controls(base: Scenario, takes: dict[str, Param]) -> tuple[Control, 
         sp = t.initial_regs["rsp"]
         lo, hi = _stack_of(t, sp) or STACKS["g"]
         q = takes["entry_sp"]
-        out.append(Control(q.name, "slider", q.label, q.help, grid=tuple(_around(sp, lo, hi)), raw=True))
+        out.append(_slider(base, Control(q.name, "slider", q.label, q.help, raw=True), sp, lo, hi))
     if "g0_sched_sp" in takes:
         g0_sp = t.params["g0_sched_sp"] or _g0_default(t)
         lo0, hi0 = STACKS["g0"]
         q = takes["g0_sched_sp"]
-        out.append(Control(q.name, "slider", q.label, q.help, grid=tuple(_around(g0_sp, lo0, hi0)),
-                           raw=True))
+        out.append(_slider(base, Control(q.name, "slider", q.label, q.help, raw=True), g0_sp, lo0, hi0))
     out.append(Control("max_steps", "slider", "步数上限", "最多执行多少条指令（防止死循环）",
                        grid=(1, 2, 4, 8, 16, 32, 64, 128, 256, 1000), raw=True))
     return tuple(out)
