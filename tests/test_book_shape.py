@@ -64,6 +64,31 @@ def test_the_scheduler_and_stack_growth_are_two_chapters():
     assert any(c.startswith('show("gogo", "recover"') for c in code(growth))
 
 
+def test_the_tours_step_numbers_are_read_from_its_trace():
+    """The tour names steps of its stepper in prose; each number must be that step in today's trace."""
+    from gosched_book import run
+
+    t = run("roundtrip")
+
+    def writes(label):
+        return [s.i for s in t.steps if any(w.label == label for w in s.writes)]
+
+    def at(prefix, routine=None):
+        return next(s.i for s in t.steps if s.plan9.startswith(prefix) and routine in (None, s.routine))
+
+    expected = {  # a bullet's words -> the steps the bullet must name, computed from the trace
+        "存进 `g.sched`": (writes("g.sched.pc")[0], writes("g.sched.bp")[0]),
+        "依次换成 g0 的": (at("MOVQ    SI, R14"), at("MOVQ    (g_sched+gobuf_sp)(R14), SP")),
+        "`CALL R12` 进入替身": (at("CALL    R12"),),
+        "gogo 先确认": (next(s.i for s in t.steps if s.routine == "runtime·gogo"), len(t.steps)),
+    }
+    text = markdown(NB / "00-tour.ipynb")
+    for words, steps in expected.items():
+        line = next(ln for ln in text.splitlines() if words in ln and "步**" in ln)
+        named = tuple(int(n) for n in re.match(r"- \*\*第 (\d+)(?:–(\d+))? 步\*\*", line).groups() if n)
+        assert named == steps, (words, named, steps)
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_citations_sit_in_footnotes_not_in_the_prose(path):
     md = markdown(path)
