@@ -84,6 +84,32 @@ def mcall_r14_tls() -> Exercise:
     )
 
 
+def mcall_sigprof() -> Exercise:
+    t = api.run("mcall")
+    k = _step(t, "MOVQ    SI, R14")
+    r14, tls = t.regs_at(k)["r14"], t.tls_at(k)
+    k2 = _step(t, "MOVQ    R14, g(CX)")
+    return Exercise(
+        "mcall_sigprof",
+        "mcall 刚执行完 MOVQ SI, R14，一个 SIGPROF（CPU 采样用的定时信号）到了。信号处理程序认为当前 g 是谁？"
+        "这次采样记下的调用栈有几帧？如果信号晚一步到，TLS 也成了 g0、SP 却还在 g 的栈上，又会怎样？",
+        f"这一刻 R14 = {_name(t, r14)}，TLS 里的 g = {_name(t, tls)}。处理程序不用被打断时的 R14："
+        "sigtramp 先从 TLS 重新装载 R14，sigtrampgo 再用 sigFetchG 取 g（amd64 上就是 getg()），"
+        f"所以它认为当前 g 是 TLS 里的那个，也就是 {_name(t, tls)}。sighandler 对 SIGPROF 调用 sigprof，"
+        "从被打断的 pc 和 sp 开始回溯。最内层的函数是 mcall，它带 SPWRITE 标记（它有一条写 SP 的 MOVQ）；"
+        "采样的回溯没有 callback，遇到 SPWRITE 函数就停：记下 mcall 这一帧，不再往外走。"
+        "所以这次采样只有 mcall 一帧，看不到调用它的代码。"
+        f"晚一步（第 {k2} 步之后）时，处理程序拿到的 g 是 g0，SP 却还在 g 的栈上；回溯照样停在 mcall，只记一帧。"
+        "SPWRITE 的注释说的就是这种情形：SP 被写过，回溯器连自己在哪条栈上都说不准，不能安全地往外走。"
+        "被打断时 R14 = g0 这件事没人看见：它存在内核的信号帧里，处理程序经 rt_sigreturn 返回时原样恢复。"
+        "（这条链是本书把几处源码连起来的推断；本章的单步器不运行信号处理程序。）",
+        ("sys_linux_amd64.s:347-348", "signal_unix.go:436", "signal_unix.go:398-417", "signal_unix.go:479",
+         "signal_unix.go:625-631", "proc.go:4575", "cmd/internal/obj/x86/obj6.go:850-853",
+         "traceback.go:213-236", "traceback.go:473", "traceback.go:491-493", "sys_linux_amd64.s:472-474"),
+        (_key("mcall"), k),
+    )
+
+
 def mcall_on_gsignal() -> Exercise:
     t = api.run("mcall", current="gsignal")
     pc_k = _step(t, "MOVQ    BX, (g_sched+gobuf_pc)(R14)")
@@ -487,7 +513,7 @@ def rt_real_park() -> Exercise:
     )
 
 
-OWN = (mcall_spill, mcall_sched_sp, mcall_r14_tls, mcall_on_gsignal, mcall_on_g0, mcall_bp,
+OWN = (mcall_spill, mcall_sched_sp, mcall_r14_tls, mcall_sigprof, mcall_on_gsignal, mcall_on_g0, mcall_bp,
        ss_sched_sp, ss_ctxt_assert, ss_no_r14, ss_r14_out, ss_bp, ss_gsignal_tail,
        gogo_nilcheck, gogo_zero_ctxt, gogo_recover_ax, gogo_newg_dx, gogo_no_call, gogo_g0_mexit, gogo_x15,
        rt_before_zeroing, rt_r14, rt_same_sp, rt_sp_end, rt_real_park)
