@@ -24,7 +24,8 @@ def median_ms(fn, repeat: int = 30, warmup: int = 2) -> float:
 def bench_core() -> None:
     from gosched_book.asm.link import link
     from gosched_book.asm.parse import parse
-    from gosched_book.machine.runner import _new_uc, run_world
+    from gosched_book.machine.engine import new_uc as _new_uc
+    from gosched_book.machine.runner import run_world
     from gosched_book.scenario.family import PRESETS
     from gosched_book.machine.code import CODE_BASE
     from gosched_book.scenario.family import all_files, source

@@ -1,6 +1,7 @@
 """Programs -> Image: lay out functions, resolve symbols, pick short or long branches."""
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Mapping, Sequence
@@ -44,15 +45,18 @@ class Image:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_addr", {p.address: p for p in self.placed if p.data})
+        spans = sorted((start, start + self.sizes[name], name) for name, start in self.symbols.items())
+        object.__setattr__(self, "_starts", [a for a, _, _ in spans])
+        object.__setattr__(self, "_spans", spans)
 
     def at(self, address: int) -> Placed | None:
         """The instruction that starts at `address`, if any."""
         return self._by_addr.get(address)
 
     def function_at(self, address: int) -> str | None:
-        for name, start in self.symbols.items():
-            if start <= address < start + self.sizes[name]:
-                return name
+        k = bisect_right(self._starts, address)  # the last function starting at or below address
+        if k and address < self._spans[k - 1][1]:
+            return self._spans[k - 1][2]
         return None
 
     def symbolize(self, address: int) -> str | None:

@@ -5,23 +5,18 @@ import ctypes
 from dataclasses import dataclass, field
 
 from unicorn import (
-    UC_ARCH_X86, UC_HOOK_CODE, UC_HOOK_INSN_INVALID, UC_HOOK_INTR, UC_HOOK_MEM_FETCH_PROT,
-    UC_HOOK_MEM_FETCH_UNMAPPED, UC_HOOK_MEM_READ_PROT, UC_HOOK_MEM_READ_UNMAPPED, UC_HOOK_MEM_WRITE,
-    UC_HOOK_MEM_WRITE_PROT, UC_HOOK_MEM_WRITE_UNMAPPED, UC_MEM_FETCH_PROT, UC_MEM_FETCH_UNMAPPED,
-    UC_MEM_READ_PROT, UC_MEM_READ_UNMAPPED, UC_MEM_WRITE_PROT, UC_MEM_WRITE_UNMAPPED, UC_MODE_64,
-    UC_PROT_ALL, UC_PROT_EXEC, UC_PROT_READ, UC_PROT_WRITE, Uc, UcError,
+    UC_MEM_FETCH_PROT, UC_MEM_FETCH_UNMAPPED,
+    UC_MEM_READ_PROT, UC_MEM_READ_UNMAPPED, UC_MEM_WRITE_PROT, UC_MEM_WRITE_UNMAPPED, Uc, UcError,
 )
 from unicorn import x86_const as X
 
 from ..asm.encode import intel
 from .ends import summarize
-from ..errors import ScenarioError
+from .engine import UC_REGS as _UC_REGS, lease
 from .operands import accesses, canonical
 from .trace import REGS, End, Step, Trace, Write
 from .world import MASK, World
 
-_UC_REGS = [getattr(X, f"UC_X86_REG_{r.upper()}") for r in REGS]
-_PERMS = {"rx": UC_PROT_READ | UC_PROT_EXEC, "rw": UC_PROT_READ | UC_PROT_WRITE}
 _FAULTS = {
     UC_MEM_READ_UNMAPPED: ("read", "unmapped"), UC_MEM_WRITE_UNMAPPED: ("write", "unmapped"),
     UC_MEM_FETCH_UNMAPPED: ("fetch", "unmapped"), UC_MEM_READ_PROT: ("read", "protected"),
@@ -33,22 +28,29 @@ UNTIL = MASK  # emu_start's stop address; reaching it is reported as a fetch fau
 _LOW52 = (1 << 52) - 1  # Unicorn reports fault addresses cut to 52 bits
 
 
+_N = len(REGS)
+
+
 class _RegReader:
-    """All of REGS in one native call; Unicorn's reg_read_batch spends most of its time in Python."""
+    """All of REGS and RFLAGS in one native call; Unicorn's reg_read_batch spends most of its time
+    in Python."""
 
     def __init__(self, uc: Uc):
-        n = len(_UC_REGS)
-        self.ids = (ctypes.c_int * n)(*_UC_REGS)
+        ids = [*_UC_REGS, X.UC_X86_REG_EFLAGS]
+        n = len(ids)
+        self.ids = (ctypes.c_int * n)(*ids)
         self.vals = (ctypes.c_uint64 * n)()
         base = ctypes.addressof(self.vals)
         self.ptrs = (ctypes.c_void_p * n)(*(base + 8 * i for i in range(n)))
         self.n = ctypes.c_int(n)
         self.native = getattr(uc, "_do_reg_read_batch", None)
         self.uc = uc
+        self.all = ids
 
     def __call__(self) -> tuple[int, ...]:
+        """REGS' values, then RFLAGS."""
         if self.native is None or self.native(self.ids, self.ptrs, self.n) != 0:
-            return tuple(v & MASK for v in self.uc.reg_read_batch(_UC_REGS))
+            return tuple(v & MASK for v in self.uc.reg_read_batch(self.all))
         return tuple(self.vals)
 
 
@@ -61,31 +63,58 @@ class _Recorder:
     end: End | None = None
     fault: tuple | None = None
     read: _RegReader | None = None
+    tls: tuple[int, int] | None = None  # (TLS slot, the g in it) as last read
 
-    def regs(self, uc: Uc) -> dict[str, int]:
+    def __post_init__(self) -> None:
+        img = self.world.image
+        self._code = (img.base, img.base + len(img.code), img.code)
+
+    def _values(self, uc: Uc) -> tuple[int, ...]:
         if self.read is None:
             self.read = _RegReader(uc)
-        return dict(zip(REGS, self.read()))
+        return self.read()
+
+    def regs(self, uc: Uc) -> dict[str, int]:
+        return dict(zip(REGS, self._values(uc)))
 
     def tls_g(self, uc: Uc) -> int:
-        return int.from_bytes(uc.mem_read(self.world.fs_base - 8, 8), "little")
+        slot = self.world.fs_base - 8
+        g = int.from_bytes(uc.mem_read(slot, 8), "little")
+        self.tls = (slot, g)
+        return g
+
+    def _tls_after(self, uc: Uc, writes) -> int:
+        """TLS g after a step: read again only when the step wrote the slot (or it moved)."""
+        slot = self.world.fs_base - 8
+        if self.tls is None or self.tls[0] != slot or any(a < slot + 8 and slot < a + s for a, s, _ in writes):
+            return self.tls_g(uc)
+        return self.tls[1]
+
+    def instruction_bytes(self, uc: Uc, address: int, size: int) -> bytes:
+        """What runs at `address`: the image's bytes (the text is mapped read-only), else memory."""
+        lo, hi, code = self._code
+        if lo <= address and address + size <= hi:
+            return code[address - lo:address - lo + size]
+        return bytes(uc.mem_read(address, size))
 
     def finish_pending(self, uc: Uc, note: str = "") -> None:
         p = self.pending
         if p is None:
             return
         self.pending = None
-        regs = self.regs(uc)
-        changed = tuple(r for r in REGS if regs[r] != self.prev_regs[r] and r != "rip")
-        sp = regs["rsp"]
-        writes = tuple(Write(a, s, v, self.world.symbols.label(a, sp)) for a, s, v in p["writes"])
+        vals = self._values(uc)
+        regs = dict(zip(REGS, vals))
+        prev = self.prev_regs
+        changed = tuple(r for r in REGS if regs[r] != prev[r] and r != "rip")
+        writes = p["writes"]
+        shown = ()
+        if writes:
+            sp, label = regs["rsp"], self.world.symbols.label
+            shown = tuple(Write(a, s, v, label(a, sp)) for a, s, v in writes)
         self.steps.append(Step(
-            i=len(self.steps) + 1, routine=p["routine"], pc=p["pc"], bytes=p["bytes"],
-            plan9=p["plan9"], intel=p["intel"], file=p["file"], line=p["line"],
-            comment=p["comment"], regs=regs, changed=changed, writes=writes,
-            tls_g=self.tls_g(uc), note=note or p.get("note", ""),
-            flags=uc.reg_read(X.UC_X86_REG_EFLAGS),
-        ))
+            len(self.steps) + 1, p["routine"], p["pc"], p["bytes"], p["plan9"], p["intel"], p["file"],
+            p["line"], p["comment"], regs, changed, shown, self._tls_after(uc, writes),
+            note or p.get("note", ""), vals[_N]))
         self.prev_regs = regs
 
     def stop(self, uc: Uc, kind: str, detail: str, pc: int, address: int | None = None) -> None:
@@ -112,7 +141,7 @@ class _Recorder:
             return self.stop(uc, kind, detail, address)
         if len(self.steps) >= w.params["max_steps"]:
             return self.stop(uc, "limit", f"step budget of {w.params['max_steps']} reached", address)
-        data = bytes(uc.mem_read(address, size))  # what runs, whatever the listing says
+        data = self.instruction_bytes(uc, address, size)  # what runs, whatever the listing says
         mem = accesses(data, address, self.prev_regs, w.fs_base)  # prev_regs: the registers now
         bad = next((a for a in mem if not canonical(a[1])), None)
         if bad is not None:
@@ -176,36 +205,18 @@ def _safe_intel(data: bytes, ip: int) -> str:
         return "(bad)"
 
 
-def _new_uc(world: World) -> Uc:
-    uc = Uc(UC_ARCH_X86, UC_MODE_64)
-    for r in world.regions:
-        uc.mem_map(r.base, r.size, _PERMS.get(r.perms, UC_PROT_ALL))
-    uc.mem_write(world.image.base, world.image.code)
-    for addr, value in world.memory:
-        if world.writable(addr):
-            uc.mem_write(addr, value.to_bytes(8, "little"))
-        elif world.mapped(addr):  # build() refuses these first, with the scenario's words
-            raise ScenarioError(f"the world would write {addr:#x}, which is not writable memory")
-    for name, reg in zip(REGS, _UC_REGS):
-        uc.reg_write(reg, world.regs[name])
-    uc.reg_write(X.UC_X86_REG_FS_BASE, world.fs_base)
-    return uc
-
-
 def run_world(world: World) -> Trace:
     """Run a world to its end. Faults and limits are in the trace; nothing is raised for them."""
-    uc = _new_uc(world)
     rec = _Recorder(world)
+    with lease(world, rec) as uc:
+        return _run(uc, world, rec)
+
+
+def _run(uc: Uc, world: World, rec: _Recorder) -> Trace:
     rec.prev_regs = rec.regs(uc)
     initial_regs = dict(rec.prev_regs)
     initial_tls = rec.tls_g(uc)
     initial_flags = uc.reg_read(X.UC_X86_REG_EFLAGS)
-    uc.hook_add(UC_HOOK_CODE, rec.on_code)
-    uc.hook_add(UC_HOOK_MEM_WRITE, rec.on_write)
-    uc.hook_add(UC_HOOK_MEM_READ_UNMAPPED | UC_HOOK_MEM_WRITE_UNMAPPED | UC_HOOK_MEM_FETCH_UNMAPPED
-                | UC_HOOK_MEM_READ_PROT | UC_HOOK_MEM_WRITE_PROT | UC_HOOK_MEM_FETCH_PROT, rec.on_fault)
-    uc.hook_add(UC_HOOK_INTR, rec.on_intr)
-    uc.hook_add(UC_HOOK_INSN_INVALID, rec.on_invalid)
     budget = world.params["max_steps"] + 2
     try:
         uc.emu_start(world.entry, UNTIL, count=budget)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from ..asm.link import Image
 from ..runtime.layout import flat_fields, sizeof
@@ -36,13 +36,7 @@ class Symbolizer:
 
     @cached_property
     def _fields(self) -> dict[int, str]:
-        out: dict[int, str] = {}
-        for o in self.objects:
-            for name, off, size in flat_fields(o.struct):
-                for k in range(0, max(size, WORD), WORD):
-                    suffix = name if size <= WORD else _array_name(name, k, size)
-                    out.setdefault(o.base + off + k, o.name if o.struct == "ptr" else f"{o.name}.{suffix}")
-        return out
+        return _fields_of(self.objects)
 
     def stack_of(self, addr: int) -> Stack | None:
         for s in self.stacks:
@@ -103,3 +97,15 @@ def _array_name(name: str, k: int, size: int) -> str:
     if name == "tls":
         return f"tls[{k // WORD}]"
     return f"{name}+{k}" if k else name
+
+
+@lru_cache(maxsize=64)
+def _fields_of(objects: tuple[Obj, ...]) -> dict[int, str]:
+    """Address -> field name for every word of these objects (worlds of one family share them)."""
+    out: dict[int, str] = {}
+    for o in objects:
+        for name, off, size in flat_fields(o.struct):
+            for k in range(0, max(size, WORD), WORD):
+                suffix = name if size <= WORD else _array_name(name, k, size)
+                out.setdefault(o.base + off + k, o.name if o.struct == "ptr" else f"{o.name}.{suffix}")
+    return out
