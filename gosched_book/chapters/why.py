@@ -151,7 +151,7 @@ def restart_prologue() -> Exercise:
         "restart_prologue",
         "newstack 之后，函数为什么要从序言重新开始，而不是从 CALL morestack 的下一条接着执行函数体？",
         "morestack 存下的 g.sched.pc 是函数序言里 <code>CALL runtime·morestack</code> 的返回地址。"
-        "编译器在那里放的是“回到函数第一条指令”的 JMP；函数有寄存器参数时，JMP 之前还有几条从溢出槽取回参数的指令"
+        "汇编器后端在那里放的是“回到函数第一条指令”的 JMP；函数有寄存器参数时，JMP 之前还有几条从溢出槽取回参数的指令"
         "（CALL 之前把它们存进调用者预留的溢出槽，见第 2 章），例如 runtime.execute 编出来是"
         "<code>CALL runtime.morestack_noctxt; MOVQ 0x8(SP), AX; MOVZX 0x10(SP), BX; JMP runtime.execute</code>。"
         "本书的 main·closure 没有寄存器参数，所以只有那条 JMP。"
@@ -321,7 +321,7 @@ def morestack_checks_gsignal() -> Exercise:
         "morestack_checks_gsignal",
         "morestack 既查 g0 也查 gsignal，mcall 只查 g0。为什么 morestack 要多查一个？",
         "源码没有说 mcall 为什么只查 g0；能看到的是两者被调用的方式不同。"
-        "morestack 不是谁有意调用的：编译器把栈检查放进几乎每个函数的序言，检查失败就调用它，"
+        "morestack 不是谁有意调用的：汇编器后端把栈检查放进几乎每个函数的序言，检查失败就调用它，"
         "所以只要有 Go 代码在信号栈上运行（信号处理时当前 g 是 gsignal），就可能走到 morestack。"
         "在 Linux 上，gsignal 的栈是 M 初始化时分配的 32 KiB，再用 sigaltstack 交给内核当信号栈；内核在这块内存上递送信号，"
         "运行时不能把它换成一块更大的，所以 morestack 必须拒绝（morestack 的注释只说 <i>Cannot grow signal stack</i>）。"
