@@ -77,6 +77,8 @@ class Ctx:
     leave: dict[int, tuple[str, str]] = field(default_factory=dict)
     stacks: dict[str, tuple[int, int]] = field(default_factory=dict)  # every stack that exists
     shown: tuple[str, ...] = ()  # the stacks a picture shows, left to right
+    altstack: tuple[int, int, int] = (0, 0, 2)  # the thread's sigaltstack: ss_sp, ss_size, ss_flags
+    signals: list = field(default_factory=list)  # kernel.Signal: what the kernel delivers, when
 
     def sym(self, name: str) -> int:
         return self.img.symbols[name]
@@ -171,6 +173,9 @@ def core(p: dict, img: Image, routine: str = "", preset: str = "") -> Ctx:
     c.arrive[c.sym("runtime·mexit")] = ("event", "mexit")
     c.arrive[c.sym("runtime·goexit") + 1] = ("event", "goexit")
     c.shown = ("g" if cur == "g0" else cur, "g0")
+    # minit's minitSignalStack: the thread's sigaltstack is gsignal's stack (signal_unix.go).
+    lo_s, hi_s = STACKS["gsignal"]
+    c.altstack = (lo_s, hi_s - lo_s, 0)
     return c
 
 

@@ -12,7 +12,7 @@ import threading
 from collections import OrderedDict
 
 from unicorn import (
-    UC_ARCH_X86, UC_HOOK_CODE, UC_HOOK_INSN_INVALID, UC_HOOK_INTR, UC_HOOK_MEM_FETCH_PROT,
+    UC_ARCH_X86, UC_HOOK_CODE, UC_HOOK_INSN, UC_HOOK_INSN_INVALID, UC_HOOK_INTR, UC_HOOK_MEM_FETCH_PROT,
     UC_HOOK_MEM_FETCH_UNMAPPED, UC_HOOK_MEM_READ_PROT, UC_HOOK_MEM_READ_UNMAPPED, UC_HOOK_MEM_WRITE,
     UC_HOOK_MEM_WRITE_PROT, UC_HOOK_MEM_WRITE_UNMAPPED, UC_MODE_64, UC_PROT_ALL, UC_PROT_EXEC,
     UC_PROT_READ, UC_PROT_WRITE, Uc,
@@ -81,6 +81,7 @@ class Engine:
         uc.hook_add(_FAULT_HOOKS, lambda u, k, a, s, v, d: self.rec.on_fault(u, k, a, s, v, d))
         uc.hook_add(UC_HOOK_INTR, lambda u, n, d: self.rec.on_intr(u, n, d))
         uc.hook_add(UC_HOOK_INSN_INVALID, lambda u, d: self.rec.on_invalid(u, d))
+        uc.hook_add(UC_HOOK_INSN, lambda u, d: self.rec.on_syscall(u, d), None, 1, 0, X.UC_X86_INS_SYSCALL)
 
     def load(self, world: World, rec) -> Uc:
         """The Unicorn, holding `world` as it starts, with its hooks calling `rec`."""

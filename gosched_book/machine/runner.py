@@ -11,6 +11,7 @@ from unicorn import (
 from unicorn import x86_const as X
 
 from ..asm.encode import intel
+from . import kernel as K
 from .ends import summarize
 from .engine import UC_REGS as _UC_REGS, lease
 from .operands import accesses, canonical
@@ -64,6 +65,7 @@ class _Recorder:
     fault: tuple | None = None
     read: _RegReader | None = None
     tls: tuple[int, int] | None = None  # (TLS slot, the g in it) as last read
+    kernel: K.Kernel | None = None
 
     def __post_init__(self) -> None:
         img = self.world.image
@@ -78,14 +80,21 @@ class _Recorder:
         return dict(zip(REGS, self._values(uc)))
 
     def tls_g(self, uc: Uc) -> int:
-        slot = self.world.fs_base - 8
-        g = int.from_bytes(uc.mem_read(slot, 8), "little")
+        slot = self.fs_base - 8
+        try:
+            g = int.from_bytes(uc.mem_read(slot, 8), "little")
+        except UcError:  # arch_prctl set an FS base with nothing mapped below it
+            g = 0
         self.tls = (slot, g)
         return g
 
+    @property
+    def fs_base(self) -> int:
+        return self.kernel.fs_base if self.kernel is not None else self.world.fs_base
+
     def _tls_after(self, uc: Uc, writes) -> int:
         """TLS g after a step: read again only when the step wrote the slot (or it moved)."""
-        slot = self.world.fs_base - 8
+        slot = self.fs_base - 8
         if self.tls is None or self.tls[0] != slot or any(a < slot + 8 and slot < a + s for a, s, _ in writes):
             return self.tls_g(uc)
         return self.tls[1]
@@ -141,8 +150,11 @@ class _Recorder:
             return self.stop(uc, kind, detail, address)
         if len(self.steps) >= w.params["max_steps"]:
             return self.stop(uc, "limit", f"step budget of {w.params['max_steps']} reached", address)
+        sig = self.kernel.due(len(self.steps) + 1) if self.kernel.setup.signals else None
+        if sig is not None:
+            return self.deliver(uc, sig, address)
         data = self.instruction_bytes(uc, address, size)  # what runs, whatever the listing says
-        mem = accesses(data, address, self.prev_regs, w.fs_base)  # prev_regs: the registers now
+        mem = accesses(data, address, self.prev_regs, self.fs_base)  # prev_regs: the registers now
         bad = next((a for a in mem if not canonical(a[1])), None)
         if bad is not None:
             return self.general_protection(uc, address, bad[1], f"{bad[0]} address")
@@ -163,6 +175,83 @@ class _Recorder:
                 pc=address, bytes=data, routine=w.image.function_at(address) or "?", plan9="",
                 intel=shown, file=placed.file if placed else "", line=placed.line if placed else 0,
                 comment="", writes=[], mem=mem, note=note)
+
+    # The kernel ------------------------------------------------------------------------
+
+    def on_syscall(self, uc: Uc, _ud) -> None:
+        """SYSCALL: the kernel does the call; RIP is still the SYSCALL's own address here."""
+        p = self.pending
+        regs = self.regs(uc)
+        pc = p["pc"] if p else regs["rip"]
+        nr = regs["rax"]
+        handler = K.SYSCALLS.get(nr)
+        name = K.syscall_name(nr)
+        if handler is None:
+            self.finish_pending(uc, note=f"内核：系统调用 {nr}（{name}）本书的内核没有实现")
+            detail = f"syscall {nr} ({name})"
+            summary = f"系统调用 {nr}（{name}）：本书的内核没有实现它，运行在这里结束"
+            self.end = End("event", detail, pc, None, self.world.symbols.label(pc), summary)
+            return uc.emu_stop()
+        writes = p["writes"] if p else []
+
+        class _Mem:
+            read = staticmethod(lambda a, n: bytes(uc.mem_read(a, n)))
+
+            @staticmethod
+            def write(a: int, v: int, _label: str) -> None:
+                uc.mem_write(a, (v & K.MASK).to_bytes(8, "little"))
+                writes.append((a, 8, v & K.MASK))
+
+        regs["eflags"] = uc.reg_read(X.UC_X86_REG_EFLAGS)
+        try:
+            new, note = handler(self.kernel, _Mem, regs)
+        except UcError:  # the kernel touched unmapped user memory: the call returns -EFAULT
+            new, note = {"rax": (-K.EFAULT) & K.MASK}, f"内核：{name}：用户内存不可访问，返回 -EFAULT"
+        if nr != K.SYS_RT_SIGRETURN:  # the CPU's SYSCALL: RCX = return RIP, R11 = RFLAGS
+            new = {"rcx": pc + 2, "r11": regs["eflags"], **new}
+        if self.kernel.fs_base != self.world.fs_base or nr == K.SYS_ARCH_PRCTL:
+            uc.reg_write(X.UC_X86_REG_FS_BASE, self.kernel.fs_base)
+        for r, v in new.items():
+            if r == "rip":  # Unicorn adds SYSCALL's length (2) after this hook returns
+                uc.reg_write(X.UC_X86_REG_RIP, (v - 2) & K.MASK)
+            elif r == "eflags":
+                uc.reg_write(X.UC_X86_REG_EFLAGS, v)
+            else:
+                uc.reg_write(getattr(X, f"UC_X86_REG_{r.upper()}"), v)
+        if p is not None:
+            p["note"] = note
+
+    def deliver(self, uc: Uc, sig: K.Signal, address: int) -> None:
+        """Deliver `sig` before the instruction at `address` runs: one kernel step in the trace."""
+        regs = dict(self.prev_regs, rip=address)
+        eflags = uc.reg_read(X.UC_X86_REG_EFLAGS)
+        pairs: list[tuple[int, int, str]] = []
+
+        def write(a: int, v: int, label: str) -> None:
+            uc.mem_write(a, v.to_bytes(8, "little"))
+            pairs.append((a, v, label))
+
+        try:
+            done = K.deliver(self.kernel, sig, regs, eflags, write)
+        except UcError:
+            done = None
+        if done is None:
+            detail = f"signal {sig.signo}: no room for the signal frame (Linux forces SIGSEGV)"
+            self.end = End("event", detail, address, None, self.world.symbols.label(address),
+                           f"信号 {sig.signo} 的信号帧放不下：Linux 会强制发出 SIGSEGV，进程终止")
+            return uc.emu_stop()
+        new, flags, note = done
+        for r, v in new.items():
+            uc.reg_write(getattr(X, f"UC_X86_REG_{r.upper()}"), v)
+        uc.reg_write(X.UC_X86_REG_EFLAGS, flags)
+        after = self.regs(uc)
+        changed = tuple(r for r in REGS if after[r] != self.prev_regs[r] and r != "rip")
+        self.steps.append(Step(
+            i=len(self.steps) + 1, routine=K.KERNEL, pc=address, bytes=b"", plan9="",
+            intel=f"(内核) 投递信号 {K.SIGNALS.get(sig.signo, sig.signo)}", file="", line=0,
+            comment="", regs=after, changed=changed, writes=K.writes_of(pairs),
+            tls_g=self.tls_g(uc), note=note, flags=uc.reg_read(X.UC_X86_REG_EFLAGS)))
+        self.prev_regs = after
 
     def general_protection(self, uc: Uc, pc: int, address: int, what: str) -> None:
         sym = self.world.symbols
@@ -207,7 +296,7 @@ def _safe_intel(data: bytes, ip: int) -> str:
 
 def run_world(world: World) -> Trace:
     """Run a world to its end. Faults and limits are in the trace; nothing is raised for them."""
-    rec = _Recorder(world)
+    rec = _Recorder(world, kernel=K.Kernel(world.kernel, world.fs_base))
     with lease(world, rec) as uc:
         return _run(uc, world, rec)
 

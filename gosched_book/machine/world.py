@@ -16,6 +16,7 @@ from .core import (  # noqa: F401 - re-exported: the world's addresses
     GOEXIT0_FV, GSIGNAL, HEAP_BASE, HEAP_SIZE, M0, MASK, RECOVERY_FV, STACK_GUARD, STACKS, SYSFNVAL, WORKER_FV,
     core,
 )
+from .kernel import Setup
 from .symbols import Obj, Stack, Symbolizer
 
 
@@ -44,6 +45,7 @@ class World:
     symbols: Symbolizer = field(repr=False)
     roles: Mapping[int, str] = field(default_factory=dict)  # what a stack word is for
     stacks: tuple[Stack, ...] = ()  # the stacks a picture shows, left to right
+    kernel: Setup = Setup()  # the thread's sigaltstack and the signals the scenario sends
 
     @property
     def entry(self) -> int:
@@ -116,6 +118,7 @@ def _finish(scenario: Scenario, p: dict, c) -> World:
         symbols=symbolizer,
         roles=MappingProxyType(c.roles),
         stacks=shown,
+        kernel=Setup(c.altstack, tuple(c.signals)),
     )
 
 

@@ -1,0 +1,150 @@
+"""The machine's kernel: SYSCALL (arch_prctl, sigaltstack, rt_sigreturn, anything else ends the run)
+and signal delivery with Linux's x86-64 rt_sigframe, run from a throwaway family's listing."""
+from pathlib import Path
+
+import pytest
+
+from gosched_book import run
+from gosched_book.machine import kernel as K
+from gosched_book.machine.core import G, GSIGNAL, M0, STACKS
+from gosched_book.runtime.layout import offsetof
+from gosched_book.scenario import family
+from gosched_book.scenario.family import Family, Routine, preset
+
+KERNEL_S = """#include "textflag.h"
+
+// arch_prctl(ARCH_SET_FS, &m.tls[1]) as runtime·settls does, then read g through the new FS.
+TEXT main·ksettls(SB), NOSPLIT, $0-0
+	MOVQ	$0x1002, DI
+	MOVQ	$0x5600a0, SI
+	MOVQ	$158, AX
+	SYSCALL
+	MOVQ	g(CX), BX
+	RET
+
+// sigaltstack(new, old) with new = {0xc000060000, 0, 0x8000} on the stack.
+TEXT main·kaltstack(SB), NOSPLIT, $0-0
+	SUBQ	$48, SP
+	MOVQ	$0xc000060000, AX
+	MOVQ	AX, 0(SP)
+	MOVQ	$0, 8(SP)
+	MOVQ	$0x8000, 16(SP)
+	MOVQ	SP, DI
+	LEAQ	24(SP), SI
+	MOVQ	$131, AX
+	SYSCALL
+	ADDQ	$48, SP
+	RET
+
+// getpid: not implemented by the book's kernel.
+TEXT main·kgetpid(SB), NOSPLIT, $0-0
+	MOVQ	$39, AX
+	SYSCALL
+	RET
+
+// A few instructions the signal interrupts.
+TEXT main·kbusy(SB), NOSPLIT, $0-0
+	MOVQ	$1, AX
+	ADDQ	$2, AX
+	ADDQ	$3, AX
+	RET
+
+// The handler: C ABI, DI/SI/DX from the kernel; returns into the restorer.
+TEXT main·khandler(SB), NOSPLIT, $0-0
+	MOVQ	DI, R8
+	RET
+
+TEXT main·krestorer(SB), NOSPLIT, $0-0
+	MOVQ	$15, AX
+	SYSCALL
+	INT	$3
+
+TEXT main·kdone(SB), NOSPLIT, $0-0
+	INT	$3
+"""
+
+
+def _world(entry: str, signal_at: int = 0):
+    def build(c) -> None:
+        sp = STACKS["g"][1] - 0x80
+        c.word(sp, c.sym("main·kdone"), "return address")
+        c.regs.update(rip=c.sym(entry), rsp=sp, r14=G, rbp=sp + 0x18, rcx=0x77)
+        c.arrive[c.sym("main·kdone")] = ("return", "returned")
+        c.mem[0x560098] = 0xABC  # m.tls[2]: what FS:-8 reads once FS = 0x5600a0
+        if signal_at:
+            c.signals.append(K.Signal(signal_at, K.SIGURG, c.sym("main·khandler"),
+                                      c.sym("main·krestorer")))
+    return build
+
+
+@pytest.fixture(scope="module")
+def kfam(tmp_path_factory):
+    d: Path = tmp_path_factory.mktemp("kernel")
+    (d / "kernel_toy.s").write_text(KERNEL_S, encoding="utf-8")
+    fam = Family("kernel_toy", d, world_files=("kernel_toy.s",), routines=(
+        Routine("ksettls", "arch_prctl", _world("main·ksettls"), (), {"normal": preset("x", "return")}),
+        Routine("kaltstack", "sigaltstack", _world("main·kaltstack"), (),
+                {"normal": preset("x", "return")}),
+        Routine("kgetpid", "getpid", _world("main·kgetpid"), (), {"normal": preset("x", "event")}),
+        Routine("ksignal", "signal", _world("main·kbusy", 2), (), {"normal": preset("x", "return")}),
+    ))
+    family.register(fam)
+    yield fam
+    family.unregister("kernel_toy")
+
+
+def test_arch_prctl_sets_fs_and_tls_follows_it(kfam):
+    t = run("ksettls")
+    sc = next(s for s in t.steps if s.plan9 == "SYSCALL")
+    assert sc.note.startswith("内核：arch_prctl(ARCH_SET_FS, 0x5600a0)")
+    assert sc.regs["rax"] == 0 and sc.regs["rcx"] == sc.pc + 2  # SYSCALL's clobbers
+    after = t.steps[sc.i]  # MOVQ g(CX), BX: FS:-8 through the new base
+    assert after.regs["rbx"] == 0xABC and after.tls_g == 0xABC
+    assert sc.tls_g == 0xABC and t.steps[sc.i - 2].tls_g == G  # TLS g moved with FS
+    assert t.end.kind == "return"
+
+
+def test_sigaltstack_records_and_returns_the_old_one(kfam):
+    t = run("kaltstack")
+    sc = next(s for s in t.steps if s.plan9 == "SYSCALL")
+    lo, hi = STACKS["gsignal"]
+    old = {w.addr - sc.regs["rsi"]: w.value for w in sc.writes}
+    assert old == {0: lo, 8: 0, 16: hi - lo}  # minit's sigaltstack: gsignal's stack
+    assert "记下备用栈 [0xc000060000, 0xc000068000)" in sc.note and sc.regs["rax"] == 0
+
+
+def test_an_unknown_syscall_ends_the_run_naming_it(kfam):
+    t = run("kgetpid")
+    assert t.end.kind == "event" and t.end.detail == "syscall 39 (getpid)"
+    assert "getpid" in t.end.summary and t.steps[-1].plan9 == "SYSCALL"
+
+
+def test_a_signal_is_delivered_on_the_altstack_and_sigreturn_resumes(kfam):
+    t = run("ksignal")
+    k = next(s for s in t.steps if s.routine == K.KERNEL)
+    assert k.i == 2 and k.pc == t.steps[0].pc + len(t.steps[0].bytes)  # before step 2
+    lo, hi = STACKS["gsignal"]
+    sp = k.regs["rsp"]
+    assert hi - sp == 0xB88 and sp % 16 == 8  # the recorded frame (FACTS.md, "A signal")
+    assert k.regs["rsi"] == sp + 0x138 and k.regs["rdx"] == sp + 8 and k.regs["rdi"] == K.SIGURG
+    assert k.regs["rax"] == 0
+    frame = {w.label: w.value for w in k.writes}
+    assert frame["rt_sigframe.pretcode"] == t.symbols["main·krestorer"]
+    assert frame["ucontext.mcontext.rip"] == k.pc and frame["ucontext.mcontext.rax"] == 1
+    assert frame["ucontext.mcontext.rsp"] == STACKS["g"][1] - 0x80
+    assert frame["ucontext.mcontext.rcx"] == 0x77
+    assert frame["ucontext.uc_stack.ss_sp"] == lo and frame["ucontext.uc_stack.ss_flags"] == 0
+    assert frame["siginfo.si_signo/si_errno"] == K.SIGURG
+    sr = next(s for s in t.steps if s.plan9 == "SYSCALL")
+    assert sr.note.startswith("内核：rt_sigreturn")
+    assert sr.regs["rsp"] == STACKS["g"][1] - 0x80 and sr.regs["rax"] == 1
+    assert sr.regs["rcx"] == 0x77  # restored, not SYSCALL's clobber
+    nxt = t.steps[sr.i]
+    assert nxt.pc == k.pc and nxt.regs["rax"] == 3  # the interrupted ADDQ $2 runs now
+    assert t.end.kind == "return" and t.steps[-2].regs["rax"] == 6
+
+
+def test_tls_g_of_the_world_is_read_through_fs(kfam):
+    t = run("ksignal")
+    assert all(s.tls_g == G for s in t.steps)
+    assert GSIGNAL and M0 + offsetof("m", "tls") + 8 == 0x560090
