@@ -148,3 +148,99 @@ def test_tls_g_of_the_world_is_read_through_fs(kfam):
     t = run("ksignal")
     assert all(s.tls_g == G for s in t.steps)
     assert GSIGNAL and M0 + offsetof("m", "tls") + 8 == 0x560090
+
+
+# ------------------------------------------------ against the real kernel (gdb recordings)
+
+def _frame_of_recording(name: str):
+    """The recorded kernel entry and the book kernel's frame for the same interrupted state."""
+    from gosched_book.runtime.recorded import load
+    rec = load(name)
+    st, sy = rec.structures, rec.symbols
+    k_entry = next(e for e in rec.entries if e.kind == "kernel")
+    lo, hi = st["gsignal.stack.lo"], st["gsignal.stack.hi"]
+    info = k_entry.regs_after["rsi"]
+    written = k_entry.written()
+    pid_uid = written[info + 0x10]
+    uc = k_entry.regs_after["rdx"]
+    blocked = written.get(uc + 0x128, 0)  # uc_sigmask: the thread's mask when the signal came
+    kern = K.Kernel(K.Setup(altstack=(lo, hi - lo, 0), blocked=blocked), 0)
+    sig = K.Signal(1, written[info] & 0xFFFFFFFF, sy["runtime.sigtramp.abi0"], sy["restorer"],
+                   pid=pid_uid & 0xFFFFFFFF, uid=pid_uid >> 32)
+    ours: dict[int, int] = {}
+    new, _flags, _note = K.deliver(kern, sig, k_entry.regs_before, k_entry.regs_before["eflags"],
+                                   lambda a, v, _lab: ours.__setitem__(a, v))
+    return rec, k_entry, new, ours
+
+
+def test_the_signal_frame_is_linuxs_word_for_word():
+    """Every word of rt_sigframe (pretcode, ucontext, siginfo) as the real kernel wrote it, and the
+    handler's registers; the one difference is mcontext.trapno (the thread's last trap number)."""
+    rec, k_entry, new, ours = _frame_of_recording("sigtramp.normal")
+    frame = k_entry.regs_after["rsp"]
+    assert new["rsp"] == frame and rec.structures["gsignal.stack.hi"] - frame == 0xB88
+    for r in ("rdi", "rsi", "rdx", "rsp"):
+        assert new[r] == k_entry.regs_after[r], r
+    assert new["rip"] == k_entry.regs_after["rip"] == rec.symbols["runtime.sigtramp.abi0"]
+    theirs = {a: v for a, v in k_entry.mem_after.items() if frame <= a < frame + K.FRAME_SIZE}
+    trapno = frame + K.UC_OFFSET + K.MCONTEXT + 8 * 20
+    differ = {a - frame for a in set(theirs) | set(ours) if theirs.get(a, 0) != ours.get(a, 0)}
+    # trapno is current->thread.trap_nr (setup_sigcontext): the last trap the thread took, under gdb
+    # its breakpoint's #BP (3) -- the book's reading; the book's thread took none and writes 0.
+    assert differ <= {trapno - frame} and ours[trapno] == 0
+    assert len([a for a in ours if ours[a]]) >= 20  # the registers, pretcode, uc_stack, siginfo
+
+
+def test_the_signal_frame_on_g0_differs_only_by_the_syscall_restart():
+    """On g0 the signal came during a futex wait that returned -ERESTARTSYS: Linux's handle_signal
+    (SA_RESTART) saved ax = orig_ax (futex's number) and ip - 2 (the SYSCALL again). The book's
+    kernel has no blocking syscall to restart, so those two words are what it would save otherwise."""
+    rec, k_entry, new, ours = _frame_of_recording("sigtramp.on_g0")
+    frame = k_entry.regs_after["rsp"]
+    for r in ("rdi", "rsi", "rdx", "rsp", "rax"):
+        assert new[r] == k_entry.regs_after[r], r
+    theirs = {a: v for a, v in k_entry.mem_after.items() if frame <= a < frame + K.FRAME_SIZE}
+    differ = {a for a in set(theirs) | set(ours) if theirs.get(a, 0) != ours.get(a, 0)}
+    mc = frame + K.UC_OFFSET + K.MCONTEXT
+    rax, rip = mc + 8 * K.SIGCONTEXT.index("rax"), mc + 8 * K.SIGCONTEXT.index("rip")
+    assert differ == {rax, rip}
+    assert theirs[rax] == 202 and ours[rax] == (-512) & K.MASK  # futex; -ERESTARTSYS
+    assert theirs[rip] == ours[rip] - 2 and rec.doc["end"]["bytes"] == "0f05"
+
+
+def test_rt_sigreturn_restores_what_the_real_one_restored():
+    from gosched_book.runtime.recorded import load
+    rec = load("sigtramp.normal")
+    sc = next(e for e in rec.entries if e.kind == "insn" and e.bytes == b"\x0f\x05")
+    assert sc.regs_before["rax"] == K.SYS_RT_SIGRETURN
+
+    class Mem:
+        @staticmethod
+        def read(a, n):
+            return sc.mem_before[a].to_bytes(8, "little") if a in sc.mem_before else bytes(8)
+
+    kern = K.Kernel(K.Setup(), 0)
+    regs = {r: v for r, v in sc.regs_before.items() if r not in ("fs_base", "tls_g")}
+    out, note = K.sys_rt_sigreturn(kern, Mem, regs)
+    for r in K.SIGCONTEXT:
+        assert out[r] == sc.regs_after[r], r
+    assert out["eflags"] == sc.regs_after["eflags"] and note.startswith("内核：rt_sigreturn")
+
+
+def test_arch_prctl_as_the_real_settls_did():
+    from gosched_book.runtime.recorded import load
+    rec = load("rt0_go.normal")
+    sc = next(e for e in rec.entries if e.kind == "insn" and e.bytes == b"\x0f\x05")
+    kern = K.Kernel(K.Setup(), 0)
+    out, _ = K.sys_arch_prctl(kern, None, sc.regs_before)
+    assert out == {"rax": sc.regs_after["rax"]} and kern.fs_base == sc.regs_after["fs_base"]
+    # SYSCALL's own clobbers (the runner's part): RCX = the next RIP; R11 = RFLAGS, in which gdb's
+    # single-step shows its trap flag.
+    assert sc.regs_after["rcx"] == sc.pc + 2
+    assert sc.regs_after["r11"] & ~K.TF == sc.regs_before["eflags"] & ~K.TF
+
+
+def test_an_unknown_syscall_is_named_even_without_a_name(kfam, tmp_path):
+    assert K.syscall_name(39) == "getpid" and K.syscall_name(999) == "unknown"
+    t = run("kgetpid")
+    assert t.steps[-1].note == "内核：系统调用 39（getpid）本书的内核没有实现"

@@ -101,6 +101,7 @@ class Setup:
     signals: tuple[Signal, ...] = ()
     pid: int = 4242
     uid: int = 1000
+    blocked: int = 0  # the thread's signal mask at the start
 
 
 @dataclass
@@ -115,6 +116,7 @@ class Kernel:
 
     def __post_init__(self) -> None:
         self.altstack = self.setup.altstack
+        self.blocked = self.setup.blocked
 
     # sigaltstack's view of SP (kernel/signal.c: on_sig_stack, sas_ss_flags)
     def on_sig_stack(self, sp: int) -> bool:
@@ -232,7 +234,7 @@ def frame_words(k: Kernel, sig: Signal, regs: dict, eflags: int, frame: int, fp:
          **{f"ucontext.mcontext.{r}": regs[r] for r in SIGCONTEXT},
          "ucontext.mcontext.eflags": eflags,
          "ucontext.mcontext.cs/gs/fs/ss": USER_CS | USER_DS << 48,  # gs = fs = 0
-         "ucontext.mcontext.oldmask": k.blocked & 0xFFFFFFFF,
+         "ucontext.mcontext.oldmask": k.blocked,  # set->sig[0], an unsigned long on x86-64
          "ucontext.mcontext.fpstate": fp, "ucontext.uc_sigmask": k.blocked,
          "siginfo.si_signo/si_errno": sig.signo, "siginfo.si_code": SI_TKILL & 0xFFFFFFFF,
          "siginfo.si_pid/si_uid": sig.pid | sig.uid << 32}
