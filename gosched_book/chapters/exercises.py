@@ -323,7 +323,7 @@ def gogo_zero_ctxt() -> Exercise:
         "gogo 已经把 gobuf.ctxt 装进了 DX，为什么还必须把 gobuf.ctxt 清零？如果不清，会怎样？",
         f"新 goroutine 的 gobuf.ctxt = {_name(t, before)}（它的 funcval），gogo 装进 DX = {_name(t, dx)} 后把它清零。"
         "ctxt 是 gobuf 里唯一的指针字段；它在汇编里存取、没有写屏障，所以 GC 把它当作根：扫描一个停下的 goroutine 时，"
-        "scanstack 专门扫描 <code>gp.sched.ctxt</code>。不清零，这个闭包就会一直被当作活的。"
+        "scanstack 专门扫描 <code>gp.sched.ctxt</code>。不清零，goroutine 下一次经 mcall 停下时（mcall 不写 ctxt），旧值还留在 gobuf 里，这个闭包就会被当作活的（本书的推断）。"
         "更直接的后果：mcall 不写 ctxt，goroutine 之后若调用 systemstack，gosave_systemstack_switch 断言 ctxt 为 0，"
         "会 abort；Go 里的 <code>save</code> 也做同样的检查。清零让“goroutine 运行时 ctxt 为 0”这条约定成立。",
         ("asm_amd64.s:411", "asm_amd64.s:415", "runtime2.go:319-332", "mgcmark.go:792-797", "asm_amd64.s:778-782",

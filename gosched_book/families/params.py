@@ -10,7 +10,7 @@ def _choice(name, default, label, help_, meanings: dict) -> Param:
 
 CURRENT = _choice("current", "g", "当前 g", "入口时正在运行的 g（TLS 与 R14 都指向它）", {
     "g": "用户 goroutine g（m.curg）", "g0": "本线程的 g0（系统栈）",
-    "gsignal": "信号处理用的 gsignal", "g2": "另一个不属于本线程当前的 goroutine g2"})
+    "gsignal": "信号处理用的 gsignal", "g2": "另一个 goroutine g2（不是本线程的 m.curg）"})
 ENTRY_SP = Param("entry_sp", "word", None, "入口 SP",
                  "例程第一条指令执行前的 SP；调用者的栈帧随它移动（越出 [stack.lo, stack.hi) 会出错）",
                  slider=True)
