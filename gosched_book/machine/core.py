@@ -12,6 +12,7 @@ M0, G0 = 0x560000, 0x560100
 FNVAL, SYSFNVAL, GP_VAR = 0x560200, 0x560208, 0x560210
 G2_VAR, RECOVERY_FV, WORKER_FV = 0x560218, 0x560220, 0x560228
 GOEXIT0_FV = 0x560230
+EXITSYSCALL0_FV, PKEPT = 0x560238, 0x560240  # cgocallback's stand-ins: a funcval, a flag word
 HEAP_BASE, HEAP_SIZE = 0xC000004000, 0x1000  # heap-allocated g objects
 G, GSIGNAL, G2 = 0xC000004000, 0xC000004100, 0xC000004200
 STACKS = {
@@ -27,7 +28,8 @@ STACK_GUARD = 928  # _StackGuard on linux/amd64
 FIXED_STACK = 2048  # _FixedStack: a new goroutine's stack
 DATA_SYMBOLS = (("main·fnval", FNVAL), ("main·sysfnval", SYSFNVAL), ("main·gp", GP_VAR),
                 ("main·gp2", G2_VAR), ("runtime·recovery·f", RECOVERY_FV),
-                ("main·workerval", WORKER_FV), ("runtime·goexit0·f", GOEXIT0_FV))
+                ("main·workerval", WORKER_FV), ("runtime·goexit0·f", GOEXIT0_FV),
+                ("runtime·exitsyscall0·f", EXITSYSCALL0_FV), ("main·pkept", PKEPT))
 # g.atomicstatus values (runtime2.go:36-95).
 GIDLE, GRUNNABLE, GRUNNING, GWAITING, GCOPYSTACK = 0, 1, 2, 4, 8
 GPRS = ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",

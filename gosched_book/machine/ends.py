@@ -14,6 +14,8 @@ EVENTS = {
     "badmorestackg0": "badmorestackg0：g0 的栈不能增长（morestack on g0）",
     "badmorestackgsignal": "badmorestackgsignal：gsignal 的栈不能增长（morestack on gsignal）",
     "deferreturn": "recover 之后：deferproc 返回 1，函数走向 deferreturn",
+    "needm": "needm：这个线程是 C 创建的，没有 m（TLS g = nil）；cgocallback 要先借一个额外的 m，本书不模拟 needm，运行到此为止",
+    "dropm": "dropm：savedm 读到 0，cgocallback 认为 m 是 needm 借来的，要还回去（本书不模拟 dropm）",
 }
 _ACCESS = {"read": "读", "write": "写", "fetch": "取指令于", "decode": "解码", "access": "访问"}
 

@@ -12,8 +12,8 @@ from ..scenario import family
 from ..scenario.scenario import Scenario
 from .code import code_image
 from .core import (  # noqa: F401 - re-exported: the world's addresses
-    DATA_BASE, DATA_SIZE, DATA_SYMBOLS, FNVAL, G, G0, G2, G2_VAR, G_ADDR, GOID, GP_VAR, GPRS,
-    GOEXIT0_FV, GSIGNAL, HEAP_BASE, HEAP_SIZE, M0, MASK, RECOVERY_FV, STACK_GUARD, STACKS, SYSFNVAL, WORKER_FV,
+    DATA_BASE, DATA_SIZE, DATA_SYMBOLS, EXITSYSCALL0_FV, FNVAL, G, G0, G2, G2_VAR, G_ADDR, GOID, GP_VAR, GPRS,
+    GOEXIT0_FV, GSIGNAL, HEAP_BASE, HEAP_SIZE, M0, MASK, PKEPT, RECOVERY_FV, STACK_GUARD, STACKS, SYSFNVAL, WORKER_FV,
     core,
 )
 from .kernel import Setup
@@ -99,6 +99,7 @@ def _finish(scenario: Scenario, p: dict, c) -> World:
         Obj("main·sysfnval", SYSFNVAL, "funcval"), Obj("main·gp", GP_VAR, "ptr"),
         Obj("main·gp2", G2_VAR, "ptr"), Obj("runtime·recovery·f", RECOVERY_FV, "funcval"),
         Obj("main·workerval", WORKER_FV, "funcval"), Obj("runtime·goexit0·f", GOEXIT0_FV, "funcval"),
+        Obj("runtime·exitsyscall0·f", EXITSYSCALL0_FV, "funcval"), Obj("main·pkept", PKEPT, "ptr"),
     )
     _refuse_unwritable(scenario, regions, c)
     stacks = tuple(Stack(n, lo_, hi_) for n, (lo_, hi_) in c.stacks.items())

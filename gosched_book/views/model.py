@@ -199,10 +199,30 @@ def _state(t: Trace, k: int, mem: dict[int, int], roles: dict[int, str], memo: d
                  t.flags_at(k - 1) if k else t.initial_flags, writes, k == n, stacks, gobufs)
 
 
+# Words whose writer's mnemonic does not say what they are for: (routine, instruction) -> role.
+WRITER_ROLES = {
+    ("·asmcgocall", "MOVQ DI, 48(SP)"): "asmcgocall: saved g",
+    ("·asmcgocall", "MOVQ DI, 40(SP)"): "asmcgocall: depth g.stack.hi - SP",
+    ("·asmcgocall", "MOVQ $0, 48(SP)"): "asmcgocall: no g",
+    ("·asmcgocall", "MOVQ DX, 40(SP)"): "asmcgocall: saved SP",
+    ("·cgocallback", "MOVQ BX, savedm-8(SP)"): "savedm",
+    ("·cgocallback", "MOVQ AX, 0(SP)"): "saved g0.sched.sp",
+    ("·cgocallback", "MOVQ BX, -8(DI)"): "fake return PC",
+    ("·cgocallback", "MOVQ BX, 0(SP)"): "argument fn",
+    ("·cgocallback", "MOVQ CX, 8(SP)"): "argument frame",
+    ("·cgocallback", "MOVQ DX, 16(SP)"): "argument ctxt",
+    ("main·cgoexp_goCallback", "MOVL CX, 4(AX)"): "C frame {x, r}",
+    ("runtime·exitsyscall0.abiinternal", "MOVQ AX, 0(SP)"): "argument buf",
+}
+
+
 def _role(step: Step) -> str:
     m = step.plan9.split()
     if not m:
         return ""
+    known = WRITER_ROLES.get((step.routine, " ".join(m)))
+    if known:
+        return known
     if m[0] == "CALL":
         return "return address"
     if m[0] == "PUSHQ":

@@ -93,14 +93,35 @@ ROLE_ZH = {
     "closure object: captured variable": "闭包对象：捕获的变量",
     "stale: mstart1's return": "残留：mstart1 的返回地址",
     "local": "局部变量",
+    # cgo: asmcgocall, cgocallback and the C side
+    "argument fn": "参数 fn",
+    "argument arg": "参数 arg",
+    "argument frame": "参数 frame",
+    "argument ctxt": "参数 ctxt",
+    "result": "结果",
+    "C argument a": "C 的参数 a",
+    "C argument b": "C 的参数 b",
+    "C result r": "C 的结果 r",
+    "C frame {x, r}": "C 帧里的参数块 {x, r}",
+    "asmcgocall: saved g": "asmcgocall 存的 g",
+    "asmcgocall: depth g.stack.hi - SP": "asmcgocall 存的栈深度",
+    "asmcgocall: no g": "asmcgocall：没有 g",
+    "asmcgocall: saved SP": "asmcgocall 存的 SP",
+    "savedm": "savedm：进入时的 m",
+    "saved g0.sched.sp": "旧的 g0.sched.sp",
+    "fake return PC": "伪返回地址",
 }
 KIND_ZH = {"g0": "系统栈", "gsignal": "信号栈", "g-old": "扩栈前的旧栈"}
+# Stacks no g owns: the title says what they are.
+TITLE_ZH = {"thread": "线程栈（没有 g）"}
 
 
 def role_zh(role: str) -> str:
     """A slot's role in Chinese (the world and the model name roles in English)."""
     if role.startswith("pushed "):
         return f"压入的 {role[7:]}"
+    if role.startswith("saved ") and role.endswith(" (C)"):  # crosscall2's PUSH_REGS_HOST_TO_ABI0
+        return f"保存的 {role[6:-4]}（C 的）"
     return ROLE_ZH.get(role, role)
 
 
@@ -120,6 +141,8 @@ def fit(text: str, size: float, width: float) -> str:
 
 
 def stack_title(owner: str) -> str:
+    if owner in TITLE_ZH:
+        return TITLE_ZH[owner]
     return f"{owner} 的栈（{KIND_ZH.get(owner, 'goroutine 栈')}）"
 
 

@@ -237,8 +237,12 @@ def _override_controls(base: Scenario) -> tuple[Control, ...]:
 # Patches the chapters use ------------------------------------------------------------------
 
 def _line(file: str, text: str) -> int:
+    """The first line holding instruction `text`; `INS // note` also needs the comment to begin with note
+    (for an instruction the listing has twice)."""
+    ins, _, note = text.partition("//")
     for n, s in enumerate(source(file).splitlines(), 1):
-        if s.split("//")[0].split() == text.split():
+        code, _, comment = s.partition("//")
+        if code.split() == ins.split() and comment.strip().startswith(note.strip()):
             return n
     raise LookupError(f"{file} has no line {text!r}")
 
