@@ -123,7 +123,7 @@ def mcall_on_gsignal() -> Exercise:
         "机器不报错，但运行时的约定被破坏了：mcall 的声明写明它只能在 g 的栈上调用（不能在 g0，也不能在 gsignal）；"
         "<code>save</code> 的注释说 m.gsignal.sched 根本不该被使用，并为此在 Go 代码里设了检查。"
         "mcall 自己只查 g0，查 gsignal 是调用者的责任；fn 随后若把 gsignal 当作普通 goroutine 停下、再 gogo 回去，"
-        "就会在信号栈上恢复一个并不存在的“goroutine”。",
+        "就会把信号栈当作一个可以调度的 goroutine 去恢复（这个后果是本书的推断）。",
         ("asm_amd64.s:435-439", "stubs.go:35", "proc.go:3554-3560"),
         (_key("mcall", current="gsignal"), pc_k),
     )

@@ -95,8 +95,8 @@ def recover_ret0() -> Exercise:
         "假如 recovery 把 gobuf.ret 设成 0 而不是 1，会发生什么？",
         f"正常情况下 gogo 把 gobuf.ret 装进 AX，调用点的 <code>TESTL AX, AX</code> 看到 AX = {ax}，"
         "<code>JNE</code> 跳到函数的返回路径。把 ret 改成 0 再跑一遍：TESTL 之后执行的是 "
-        f"<code>{escape(took)}</code>——函数以为 deferproc 只是“正常地登记了一个 defer”，于是接着往下执行，"
-        "又一次 panic。deferproc 的注释说得很清楚：正常返回 0，被 recover 的 defer 让它返回 1，"
+        f"<code>{escape(took)}</code>——函数以为 deferproc 只是“正常地登记了一个 defer”，于是接着执行 defer 语句后面的代码，"
+        "也就是当初 panic 的那段代码，多半会再 panic 一次（这个后果是本书的推断）。deferproc 的注释说得很清楚：正常返回 0，被 recover 的 defer 让它返回 1，"
         "编译器生成的代码总是检查这个返回值；recovery 正是为此把 ret 设成 1。"
         "本书的世界里 recovery 和 gopanic 都是替身，改过的这一轮在 TESTL 之后走进了 gopanic 的替身，"
         f"最后停在：{escape(bad.end.summary)}。",
