@@ -89,6 +89,17 @@ def test_the_tours_step_numbers_are_read_from_its_trace():
         assert named == steps, (words, named, steps)
 
 
+def test_the_regargs_step_numbers_are_read_from_its_trace():
+    from gosched_book import run
+
+    t = run("morestack", "regargs")
+    spills = [s.i for s in t.steps if any(w.label.endswith(("[SP+0x8]", "[SP+0x10]")) for w in s.writes)]
+    text = markdown(NB / "07-stackgrowth.ipynb")
+    named = re.search(r"先看第 (\d+)、(\d+) 步：两个参数被写进 `\[SP\+0x8\]` 和 `\[SP\+0x10\]`", text)
+    assert named and tuple(map(int, named.groups())) == tuple(spills), (named and named.groups(), spills)
+    assert text.index("## morestack") < text.index('## 有寄存器参数的函数')  # explained before it is run
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_citations_sit_in_footnotes_not_in_the_prose(path):
     md = markdown(path)
