@@ -183,8 +183,11 @@ class Stepper(W.VBox):
         w = self.widgets
         self.current = w["current"].widget if "current" in w else None
         self.nil_g = w["gobuf_g_nil"].widget if "gobuf_g_nil" in w else None
-        self.entry_sp, self.entry_sp_note = w["entry_sp"].slider, w["entry_sp"].note
-        self.g0_sp, self.max_steps = w["g0_sched_sp"].slider, w["max_steps"].slider
+        # A routine that does not take a parameter (abort has no g0.sched.sp) has no control for it.
+        self.entry_sp, self.entry_sp_note = ((w["entry_sp"].slider, w["entry_sp"].note) if "entry_sp" in w
+                                             else (None, None))
+        self.g0_sp = w["g0_sched_sp"].slider if "g0_sched_sp" in w else None
+        self.max_steps = w["max_steps"].slider
         self._sync_controls()
 
     def _sync_controls(self, asm_error: str = "") -> None:
