@@ -122,7 +122,7 @@ RULES = {
     "SPWRITE and tracebacks": ("03-systemstack", (r"SPWRITE", r"回溯")),
     "the spill slot": ("02-mcall", (r"溢出槽", r"预留")),
     "cgocallback changes g0.sched.sp": ("01-intro", (r"cgocallback", r"g0\.sched\.sp")),
-    "the R14/TLS window is harmless": ("02-mcall", (r"信号", r"TLS", r"抢占")),
+    "the R14/TLS window is harmless": ("02-mcall", (r"R14", r"TLS", r"信号", r"抢占", r"无害")),
     "NOP SP is vet's hint": ("07-stackgrowth", (r"NOP SP", r"vet")),
 }
 MENTION_MAX = 150  # 汉字: longer than this and it is an explanation, not a mention
