@@ -199,7 +199,7 @@ def tour_why_g0() -> Exercise:
         "gosched_m 经 goschedImpl 把 gp 改成 _Grunnable，在 sched.lock 下放进全局运行队列，然后调用 schedule。"
         "从 gp 进入队列的那一刻起，任何一个 M 的 schedule 都可能选中它，在 execute 里 gogo 到它的栈上运行。"
         "假如 gosched_m 和 schedule 还在 gp 的栈上运行，另一个线程恢复 gp 时，两个线程就在同一条栈上各写各的帧。"
-        "所以 mcall 的约定是：fn 在 g0 的栈上运行，mcall 只能从 g 的栈调用。"
+        "mcall 的约定正好排除了这种情形：fn 在 g0 的栈上运行，mcall 只能从 g 的栈调用。"
         "（源码写明了这条约定；“两个线程共用一条栈”这个后果是本书根据 goschedImpl 的顺序推出来的。）"
         f"单步器第 {k} 步，SP 离开 g 的栈，换到 g0 的栈。",
         ("proc.go:3366-3378", "proc.go:2624-2637", "stubs.go:26-35"),
