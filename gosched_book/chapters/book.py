@@ -8,7 +8,7 @@ from ..asm.parse import parse
 from .document import listing as raw_listing
 from ..errors import AsmError
 from ..machine.golden import pairs
-from ..runtime.golden import go119_lines
+from ..runtime.golden import go119_lines, source_file
 from ..runtime.layout import go_asm_symbols
 from ..machine.code import CODE_BASE, code_image
 from ..scenario.family import listing_files
@@ -106,7 +106,7 @@ def assembled(text: str):
 def listing_source(routine: str) -> str:
     """Where a listing comes from in Go's source, from the golden data's line ranges."""
     a, b = go119_lines(routine)
-    return f"出处：asm_amd64.s:{a}-{b}（Go 1.19.8）"
+    return f"出处：{source_file(routine)}:{a}-{b}（Go 1.19.8）"
 
 
 def steps(routine="mcall", preset=None, **params):
@@ -207,12 +207,12 @@ def instruction_table():
     rows = []
     for p in pairs():
         mark = {"exact": "✓ 完全相同", "opcode": "✓ 操作码相同（rel32 随链接布局）"}.get(p.match, "✗ 不同")
-        rows.append([escape(p.routine), f"{p.go_line}", f"<code>{escape(p.plan9)}</code>", escape(p.intel),
+        rows.append([escape(p.routine), escape(f"{source_file(p.routine)}:{p.go_line}"), f"<code>{escape(p.plan9)}</code>", escape(p.intel),
                      escape(p.ours.hex(" ")), escape(p.go.hex(" ")), mark])
     total = len(rows)
     exact = sum(1 for p in pairs() if p.match == "exact")
     head = (f"<p>共 {total} 条指令：{exact} 条逐字节相同，其余 {total - exact} 条只差链接器决定的 rel32 位移。</p>")
-    return _html(head + _table(["例程", "asm_amd64.s 行号（Go 1.19.8）", "Plan 9", "Intel", "本书的字节", "Go 工具链的字节", "对照"], rows))
+    return _html(head + _table(["例程", "源码行（Go 1.19.8）", "Plan 9", "Intel", "本书的字节", "Go 工具链的字节", "对照"], rows))
 
 
 def before_after(routine="mcall", preset=None, **params):

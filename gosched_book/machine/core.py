@@ -81,6 +81,7 @@ class Ctx:
     shown: tuple[str, ...] = ()  # the stacks a picture shows, left to right
     altstack: tuple[int, int, int] = (0, 0, 2)  # the thread's sigaltstack: ss_sp, ss_size, ss_flags
     signals: list = field(default_factory=list)  # kernel.Signal: what the kernel delivers, when
+    end_on_resume: bool = False  # end the run where rt_sigreturn resumes the interrupted code
 
     def sym(self, name: str) -> int:
         return self.img.symbols[name]

@@ -31,6 +31,10 @@ def summarize(kind: str, detail: str, pc: int, address: int | None, sym: Symboli
     if kind == "jump":
         return f"已跳转到 gobuf.pc = {where}"
     if kind == "return":
+        if detail.startswith("rt_sigreturn"):
+            return f"rt_sigreturn 恢复了被打断的现场：回到 {where}（这条指令还没有执行）"
+        if "interrupted PC" in detail:
+            return f"asyncPreempt 恢复了所有寄存器，RET 回到被打断的指令 {where}"
         if "resumed" in detail:
             return f"goroutine 在 CALL runtime·mcall 之后继续执行（{where}），就像 mcall 返回了一样"
         return f"已返回调用者 {where}"

@@ -60,6 +60,9 @@ MATH_FRAME = 0x9C0
 # eflags bits restore_sigcontext takes from the context (FIX_EFLAGS, arch/x86/kernel/signal.c).
 FIX_EFLAGS = 0x40000 | 0x800 | 0x400 | 0x100 | 0x80 | 0x40 | 0x10 | 0x4 | 0x1 | 0x10000
 DF, TF, RF = 0x400, 0x100, 0x10000  # cleared by handle_signal before the handler runs
+# User code always runs with interrupts enabled; Unicorn does not model IF, so the kernel adds it
+# wherever it hands RFLAGS back to user space (the saved context, SYSCALL's R11), as the CPU shows it.
+IF = 0x200
 
 # What a word of the frame is, for the trace's labels and the pictures' roles.
 _FRAME_WORDS = (
@@ -78,6 +81,11 @@ _FRAME_WORDS = (
     *((INFO_OFFSET + 8 * k, f"siginfo._sifields+{8 * k - 16:#x}") for k in range(3, 16)),
 )
 KERNEL = "kernel"  # the routine name of a kernel step
+
+
+def frame_field(offset: int) -> str:
+    """The rt_sigframe field at `offset` from the frame's start (pretcode), e.g. 'ucontext.mcontext.rip'."""
+    return dict(_FRAME_WORDS).get(offset, f"rt_sigframe+{offset:#x}")
 
 
 @dataclass(frozen=True)
@@ -102,6 +110,7 @@ class Setup:
     pid: int = 4242
     uid: int = 1000
     blocked: int = 0  # the thread's signal mask at the start
+    end_on_resume: bool = False  # the run ends where rt_sigreturn resumes the interrupted context
 
 
 @dataclass
@@ -113,6 +122,7 @@ class Kernel:
     altstack: tuple[int, int, int] = (0, 0, SS_DISABLE)
     blocked: int = 0  # the thread's signal mask
     delivered: set = field(default_factory=set)
+    resumed_at: int | None = None  # where the last rt_sigreturn resumed
 
     def __post_init__(self) -> None:
         self.altstack = self.setup.altstack
@@ -197,6 +207,7 @@ def sys_rt_sigreturn(k: Kernel, mem, regs: dict) -> tuple[dict, str]:
     out["eflags"] = (regs["eflags"] & ~FIX_EFLAGS) | (saved_flags & FIX_EFLAGS)
     k.blocked = word(0x128)
     ss_sp, ss_flags, ss_size = word(0x10), word(0x18) & 0xFFFFFFFF, word(0x20)
+    k.resumed_at = out["rip"]
     if ss_flags != SS_ONSTACK:  # restore_altstack: do_sigaltstack, which refuses while on it
         k.altstack = (0, 0, SS_DISABLE) if ss_flags == SS_DISABLE else (ss_sp, ss_size, 0)
     return out, (f"内核：rt_sigreturn：从 ucontext（{uc:#x}）恢复全部寄存器，"
@@ -232,7 +243,7 @@ def frame_words(k: Kernel, sig: Signal, regs: dict, eflags: int, frame: int, fp:
          "ucontext.uc_stack.ss_sp": ss_sp, "ucontext.uc_stack.ss_flags": k.sas_ss_flags(regs["rsp"]),
          "ucontext.uc_stack.ss_size": size,
          **{f"ucontext.mcontext.{r}": regs[r] for r in SIGCONTEXT},
-         "ucontext.mcontext.eflags": eflags,
+         "ucontext.mcontext.eflags": eflags | IF,
          "ucontext.mcontext.cs/gs/fs/ss": USER_CS | USER_DS << 48,  # gs = fs = 0
          "ucontext.mcontext.oldmask": k.blocked,  # set->sig[0], an unsigned long on x86-64
          "ucontext.mcontext.fpstate": fp, "ucontext.uc_sigmask": k.blocked,

@@ -145,6 +145,9 @@ class _Recorder:
         if last_pc is not None and last_pc in w.leave:
             kind, detail = w.leave[last_pc]
             return self.stop(uc, kind, f"{detail}: {w.symbols.label(address)}", address)
+        k = self.kernel
+        if k.resumed_at == address and k.setup.end_on_resume:
+            return self.stop(uc, "return", "rt_sigreturn resumed the interrupted context", address)
         if address in w.arrive and self.steps:
             kind, detail = w.arrive[address]
             return self.stop(uc, kind, detail, address)
@@ -208,7 +211,7 @@ class _Recorder:
         except UcError:  # the kernel touched unmapped user memory: the call returns -EFAULT
             new, note = {"rax": (-K.EFAULT) & K.MASK}, f"内核：{name}：用户内存不可访问，返回 -EFAULT"
         if nr != K.SYS_RT_SIGRETURN:  # the CPU's SYSCALL: RCX = return RIP, R11 = RFLAGS
-            new = {"rcx": pc + 2, "r11": regs["eflags"], **new}
+            new = {"rcx": pc + 2, "r11": regs["eflags"] | K.IF, **new}
         if self.kernel.fs_base != self.world.fs_base or nr == K.SYS_ARCH_PRCTL:
             uc.reg_write(X.UC_X86_REG_FS_BASE, self.kernel.fs_base)
         for r, v in new.items():

@@ -119,7 +119,7 @@ def _finish(scenario: Scenario, p: dict, c) -> World:
         symbols=symbolizer,
         roles=MappingProxyType(c.roles),
         stacks=shown,
-        kernel=Setup(c.altstack, tuple(c.signals)),
+        kernel=Setup(c.altstack, tuple(c.signals), end_on_resume=c.end_on_resume),
     )
 
 

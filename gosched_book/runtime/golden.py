@@ -61,6 +61,11 @@ def source_range(asm_text: str, routine: str) -> tuple[int, int]:
     return start + 1, end + 1
 
 
+def source_file(routine: str) -> str:
+    """The runtime file (under src/runtime) a routine's text is in: asm_amd64.s unless recorded."""
+    return golden()[routine].get("source_file", "asm_amd64.s")
+
+
 def go119_lines(routine: str) -> tuple[int, int]:
     """The routine's line range in Go 1.19.8 src/runtime/asm_amd64.s, as recorded in the golden data
     (scripts/golden_go119_lines.py computes it from the source; tests/test_go_source.py rechecks)."""

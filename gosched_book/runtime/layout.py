@@ -52,6 +52,13 @@ STRUCTS: dict[str, Struct] = {
             Field("atomicstatus", 4, 4),
             Field("stackLock", 4, 4),
             Field("goid", 8, 8),
+            _p("schedlink"),
+            Field("waitsince", 8, 8),
+            Field("waitreason", 1, 1),
+            Field("preempt", 1, 1),
+            Field("preemptStop", 1, 1),
+            Field("preemptShrink", 1, 1),
+            Field("asyncSafePoint", 1, 1),  # asyncPreempt2 sets it around its mcall (preempt.go)
         ),
     ),
     "m": Struct(

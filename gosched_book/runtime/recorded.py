@@ -76,10 +76,14 @@ class Recording:
 def express(v: int | None, structures: dict[str, int], symbols: dict[str, int]) -> tuple:
     if v is None:
         return ("raw", None)
-    for who in ("g", "g0", "gsignal"):
-        lo, hi = structures.get(f"{who}.stack.lo"), structures.get(f"{who}.stack.hi")
-        if lo is not None and lo <= v <= hi:
+    bounds = [(who, structures.get(f"{who}.stack.lo"), structures.get(f"{who}.stack.hi"))
+              for who in ("g", "g0", "gsignal")]
+    for who, lo, hi in bounds:  # [lo, hi) first: one stack's hi may be the next one's lo
+        if lo is not None and lo <= v < hi:
             return ("stack", who, hi - v)
+    for who, lo, hi in bounds:
+        if hi is not None and v == hi:
+            return ("stack", who, 0)
     for who in OBJECTS:
         base = structures.get(who)
         if base is not None and base <= v < base + OBJECT_SIZE[who]:

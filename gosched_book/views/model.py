@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..runtime.layout import fields
+from ..machine.kernel import KERNEL
 from ..machine.trace import REGS, Step, Trace, apply_writes
 
 MAX_SLOTS = 14
@@ -231,7 +232,14 @@ def _role(step: Step) -> str:
         return f"pushed {m[1]}"
     if m[0] == "MOVQ" and m[1].startswith("BP,"):
         return "saved BP"
+    if m[0] == "PUSHFQ":
+        return "saved flags"
+    if step.routine in SAVES_REGISTERS and m[0] in ("MOVQ", "MOVUPS") and len(m) == 3 and m[2].endswith("(SP)"):
+        return f"saved {m[1].rstrip(',')}"  # sigtramp's and asyncPreempt's register saves
     return "local"
+
+
+SAVES_REGISTERS = ("runtime·sigtramp", "·asyncPreempt")
 
 
 def roles_at(t: Trace, k: int) -> dict[int, str]:
@@ -244,6 +252,10 @@ def roles_at(t: Trace, k: int) -> dict[int, str]:
 
 def _add_roles(roles: dict[int, str], s: Step) -> dict[int, str]:
     """roles updated in place with what step s wrote to the stacks."""
+    if s.routine == KERNEL:  # the kernel's frame: each word is named by its field
+        for w in s.writes:
+            roles[w.addr & ~7] = w.label
+        return roles
     for w in s.writes:
         if not w.label.startswith(("g.", "g0.", "m.", "TLS", "gsignal.", "g2.")):
             roles[w.addr & ~7] = _role(s)

@@ -110,10 +110,15 @@ ROLE_ZH = {
     "savedm": "savedm：进入时的 m",
     "saved g0.sched.sp": "旧的 g0.sched.sp",
     "fake return PC": "伪返回地址",
+    "fake return address: interrupted PC": "伪返回地址：被打断的 PC",
 }
 KIND_ZH = {"g0": "系统栈", "gsignal": "信号栈", "g-old": "扩栈前的旧栈"}
 # Stacks no g owns: the title says what they are.
 TITLE_ZH = {"thread": "线程栈（没有 g）"}
+
+
+FRAME_ZH = {"rt_sigframe.pretcode": "信号帧：restorer 地址",
+            "ucontext.uc_flags": "信号帧 ucontext：uc_flags", "ucontext.uc_link": "信号帧 ucontext：uc_link"}
 
 
 def role_zh(role: str) -> str:
@@ -122,6 +127,17 @@ def role_zh(role: str) -> str:
         return f"压入的 {role[7:]}"
     if role.startswith("saved ") and role.endswith(" (C)"):  # crosscall2's PUSH_REGS_HOST_TO_ABI0
         return f"保存的 {role[6:-4]}（C 的）"
+    if role == "saved flags":
+        return "保存的寄存器 RFLAGS"
+    if role.startswith("saved ") and role != "saved BP":
+        return f"保存的寄存器 {role[6:]}"
+    if role in FRAME_ZH:
+        return FRAME_ZH[role]
+    if role.startswith("ucontext.mcontext."):
+        return f"信号帧 ucontext：保存的 {role[18:]}"
+    if role.startswith(("ucontext.", "siginfo.")):
+        head, _, rest = role.partition(".")
+        return f"信号帧 {head}：{rest}"
     return ROLE_ZH.get(role, role)
 
 

@@ -24,11 +24,15 @@ from gosched_book.asm.toolchain import recorded
 from gosched_book.runtime.golden import source_range
 
 GO = Path("/usr/lib/go-1.19/bin/go")
-ASM = Path("/usr/lib/go-1.19/src/runtime/asm_amd64.s")
+RUNTIME = Path("/usr/lib/go-1.19/src/runtime")
+ASM = RUNTIME / "asm_amd64.s"
 JSON = Path(__file__).resolve().parents[2] / "gosched_book/runtime/data/golden_amd64.json"
-# book symbol -> objdump symbol
+# book symbol -> objdump symbol (in asm_amd64.s unless the runtime file is named)
 ROUTINES = {"runtime·goexit": "runtime.goexit.abi0", "·asmcgocall": "runtime.asmcgocall.abi0",
-            "·cgocallback": "runtime.cgocallback.abi0"}
+            "·cgocallback": "runtime.cgocallback.abi0",
+            "runtime·sigtramp": ("runtime.sigtramp.abi0", "sys_linux_amd64.s"),
+            "runtime·sigreturn": ("runtime.sigreturn.abi0", "sys_linux_amd64.s"),
+            "·asyncPreempt": ("runtime.asyncPreempt.abi0", "preempt_amd64.s")}
 PROGRAM = """package main
 
 /*
@@ -38,7 +42,7 @@ import "C"
 
 func main() { println(C.add(1, 2)) }
 """
-_INSN = re.compile(r"^\s+asm_amd64\.s:(\d+)\t0x([0-9a-f]+)\t+([0-9a-f]+)\t+([^\t]*?)\t*$")
+_INSN = re.compile(r"^\s+\w+\.s:(\d+)\t0x([0-9a-f]+)\t+([0-9a-f]+)\t+([^\t]*?)\t*$")
 LINKED = ("R_CALL", "R_PCREL")
 
 
@@ -53,14 +57,16 @@ def main() -> int:
         print("needs golang-1.19-go and golang-1.19-src", file=sys.stderr)
         return 1
     data = json.loads(JSON.read_text(encoding="utf-8"))
-    text = ASM.read_text(encoding="utf-8")
-    blocks = {b["name"]: b for b in recorded()["files"]["asm_amd64.s"]}
+
     with tempfile.TemporaryDirectory() as d:
         (Path(d) / "main.go").write_text(PROGRAM)
         (Path(d) / "go.mod").write_text("module golden\n\ngo 1.19\n")
         env = {**os.environ, "CGO_ENABLED": "1", "GOFLAGS": "-mod=mod", "GOAMD64": "v1"}
         subprocess.run([str(GO), "build", "-o", "prog", "."], cwd=d, env=env, check=True)
-        for book, sym in ROUTINES.items():
+        for book, where in ROUTINES.items():
+            sym, file = where if isinstance(where, tuple) else (where, "asm_amd64.s")
+            text = (RUNTIME / file).read_text(encoding="utf-8")
+            blocks = {b["name"]: b for b in recorded()["files"][file]}
             rows = objdump(Path(d) / "prog", sym)
             start = rows[0][1]
             record = blocks[sym.removesuffix(".abi0")]["instructions"]
@@ -73,8 +79,9 @@ def main() -> int:
                 ins.append(g)
             data["routines"][book] = {
                 "objdump_symbol": sym,
+                **({"source_file": file} if file != "asm_amd64.s" else {}),
                 "note": "Not in the document. Bytes from a linked cgo program (scripts/toolchain/"
-                        "golden_linked.py); go119_line is the line in Go 1.19.8 src/runtime/asm_amd64.s, "
+                        f"golden_linked.py); go119_line is the line in Go 1.19.8 src/runtime/{file}, "
                         "whose text of this routine is Go 1.18's.",
                 "go119_lines": list(source_range(text, book)),
                 "instructions": ins,
