@@ -107,7 +107,7 @@ WORDS = (0xC000041E08, 0x7FFFF7F03E08, 0x1)
 def _world(s):
     w = build(s)
     return (tuple(sorted(w.regs.items())), w.memory, tuple(sorted(w.arrive.items())),
-            tuple(sorted(w.leave.items())), w.stacks, w.kernel)  # the kernel's signals are the world's too
+            tuple(sorted(w.leave.items())), w.stacks, w.kernel, w.fs_base, tuple(sorted(w.cpuid.items())))  # the kernel's signals are the world's too
 
 
 def _cases():

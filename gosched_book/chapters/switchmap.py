@@ -25,7 +25,7 @@ from . import gosource
 ROOT = Path(__file__).resolve().parents[2]
 GOBUF = re.compile(r"^(\w+\.(?:sched|morebuf))\.(\w+)$")
 STACK_NAMES = {"g": "g 栈", "g2": "g2 栈", "g0": "g0 栈", "gsignal": "gsignal 栈", "thread": "线程栈",
-               "os": "OS 栈", "g-old": "g 的旧栈", "g-new": "g 的新栈"}
+               "os": "OS 栈（g0 的栈）", "g-old": "g 的旧栈", "g-new": "g 的新栈"}
 MAX_CALLERS = 4
 
 

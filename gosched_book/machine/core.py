@@ -13,6 +13,10 @@ FNVAL, SYSFNVAL, GP_VAR = 0x560200, 0x560208, 0x560210
 G2_VAR, RECOVERY_FV, WORKER_FV = 0x560218, 0x560220, 0x560228
 GOEXIT0_FV = 0x560230
 EXITSYSCALL0_FV, PKEPT = 0x560238, 0x560240  # cgocallback's stand-ins: a funcval, a flag word
+# rt0_go's static data: runtime·mainPC (a funcval), _cgo_init (nil without cgo), isIntel (a byte),
+# processorVersionInfo (a uint32); each gets a word of its own here.
+MAINPC, CGO_INIT, IS_INTEL, PROC_VERSION = 0x560248, 0x560250, 0x560258, 0x560260
+BAD_CPU_MSG = 0x560268  # bad_cpu_msg<>: 84 bytes of text (GOAMD64=v1 never prints it)
 HEAP_BASE, HEAP_SIZE = 0xC000004000, 0x1000  # heap-allocated g objects
 G, GSIGNAL, G2 = 0xC000004000, 0xC000004100, 0xC000004200
 STACKS = {
@@ -29,7 +33,10 @@ FIXED_STACK = 2048  # _FixedStack: a new goroutine's stack
 DATA_SYMBOLS = (("main·fnval", FNVAL), ("main·sysfnval", SYSFNVAL), ("main·gp", GP_VAR),
                 ("main·gp2", G2_VAR), ("runtime·recovery·f", RECOVERY_FV),
                 ("main·workerval", WORKER_FV), ("runtime·goexit0·f", GOEXIT0_FV),
-                ("runtime·exitsyscall0·f", EXITSYSCALL0_FV), ("main·pkept", PKEPT))
+                ("runtime·exitsyscall0·f", EXITSYSCALL0_FV), ("main·pkept", PKEPT),
+                ("runtime·g0", G0), ("runtime·m0", M0), ("runtime·mainPC", MAINPC), ("_cgo_init", CGO_INIT),
+                ("runtime·isIntel", IS_INTEL), ("runtime·processorVersionInfo", PROC_VERSION),
+                ("bad_cpu_msg<>", BAD_CPU_MSG))
 # g.atomicstatus values (runtime2.go:36-95).
 GIDLE, GRUNNABLE, GRUNNING, GWAITING, GCOPYSTACK = 0, 1, 2, 4, 8
 GPRS = ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
@@ -79,6 +86,8 @@ class Ctx:
     leave: dict[int, tuple[str, str]] = field(default_factory=dict)
     stacks: dict[str, tuple[int, int]] = field(default_factory=dict)  # every stack that exists
     shown: tuple[str, ...] = ()  # the stacks a picture shows, left to right
+    fs_base: int | None = None  # FS base at the start (None: &m0.tls[0] + 8, as after settls)
+    cpuid: dict = field(default_factory=dict)  # leaf -> (eax, ebx, ecx, edx); empty: Unicorn's own CPU
     altstack: tuple[int, int, int] = (0, 0, 2)  # the thread's sigaltstack: ss_sp, ss_size, ss_flags
     signals: list = field(default_factory=list)  # kernel.Signal: what the kernel delivers, when
     end_on_resume: bool = False  # end the run where rt_sigreturn resumes the interrupted code

@@ -82,6 +82,7 @@ class Engine:
         uc.hook_add(UC_HOOK_INTR, lambda u, n, d: self.rec.on_intr(u, n, d))
         uc.hook_add(UC_HOOK_INSN_INVALID, lambda u, d: self.rec.on_invalid(u, d))
         uc.hook_add(UC_HOOK_INSN, lambda u, d: self.rec.on_syscall(u, d), None, 1, 0, X.UC_X86_INS_SYSCALL)
+        uc.hook_add(UC_HOOK_INSN, lambda u, d: self.rec.on_cpuid(u, d), None, 1, 0, X.UC_X86_INS_CPUID)
 
     def load(self, world: World, rec) -> Uc:
         """The Unicorn, holding `world` as it starts, with its hooks calling `rec`."""

@@ -52,7 +52,7 @@ def resolve(v: "int | str", world) -> int:
 def address(name: str, world) -> int:
     """Where memory word `name` lives in the world."""
     if name == "tls.g":
-        return world.fs_base - 8
+        return world.symbols.tls_slot  # m0.tls[0]: FS - 8 once settls has run
     if name == "fn.code":
         return funcval(world.scenario.routine)
     owner, _, rest = name.partition(".")

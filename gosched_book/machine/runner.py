@@ -179,6 +179,19 @@ class _Recorder:
                 intel=shown, file=placed.file if placed else "", line=placed.line if placed else 0,
                 comment="", writes=[], mem=mem, note=note)
 
+    def on_cpuid(self, uc: Uc, _ud) -> bool:
+        """CPUID: the world's CPU answers (True: Unicorn skips its own), else Unicorn's emulated CPU."""
+        table = self.world.cpuid
+        if not table:
+            return False
+        leaf = uc.reg_read(X.UC_X86_REG_RAX) & 0xFFFFFFFF
+        got = table.get(leaf, (0, 0, 0, 0))  # a leaf the recording lacks: zeros, as above the max leaf
+        for reg, v in zip((X.UC_X86_REG_RAX, X.UC_X86_REG_RBX, X.UC_X86_REG_RCX, X.UC_X86_REG_RDX), got):
+            uc.reg_write(reg, v)
+        if self.pending is not None:
+            self.pending["note"] = f"CPUID 叶 {leaf:#x}：按录制的 CPU 作答（不是 Unicorn 模拟的 CPU）"
+        return True
+
     # The kernel ------------------------------------------------------------------------
 
     def on_syscall(self, uc: Uc, _ud) -> None:

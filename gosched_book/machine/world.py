@@ -13,7 +13,7 @@ from ..scenario.scenario import Scenario
 from .code import code_image
 from .core import (  # noqa: F401 - re-exported: the world's addresses
     DATA_BASE, DATA_SIZE, DATA_SYMBOLS, EXITSYSCALL0_FV, FNVAL, G, G0, G2, G2_VAR, G_ADDR, GOID, GP_VAR, GPRS,
-    GOEXIT0_FV, GSIGNAL, HEAP_BASE, HEAP_SIZE, M0, MASK, PKEPT, RECOVERY_FV, STACK_GUARD, STACKS, SYSFNVAL, WORKER_FV,
+    CGO_INIT, GOEXIT0_FV, GSIGNAL, HEAP_BASE, HEAP_SIZE, IS_INTEL, M0, MAINPC, MASK, PKEPT, PROC_VERSION, RECOVERY_FV, STACK_GUARD, STACKS, SYSFNVAL, WORKER_FV,
     core,
 )
 from .kernel import Setup
@@ -46,6 +46,7 @@ class World:
     roles: Mapping[int, str] = field(default_factory=dict)  # what a stack word is for
     stacks: tuple[Stack, ...] = ()  # the stacks a picture shows, left to right
     kernel: Setup = Setup()  # the thread's sigaltstack and the signals the scenario sends
+    cpuid: Mapping[int, tuple[int, int, int, int]] = field(default_factory=dict)  # empty: Unicorn's CPU
 
     @property
     def entry(self) -> int:
@@ -100,11 +101,14 @@ def _finish(scenario: Scenario, p: dict, c) -> World:
         Obj("main·gp2", G2_VAR, "ptr"), Obj("runtime·recovery·f", RECOVERY_FV, "funcval"),
         Obj("main·workerval", WORKER_FV, "funcval"), Obj("runtime·goexit0·f", GOEXIT0_FV, "funcval"),
         Obj("runtime·exitsyscall0·f", EXITSYSCALL0_FV, "funcval"), Obj("main·pkept", PKEPT, "ptr"),
+        Obj("runtime·mainPC", MAINPC, "funcval"), Obj("_cgo_init", CGO_INIT, "ptr"),
+        Obj("runtime·isIntel", IS_INTEL, "ptr"), Obj("runtime·processorVersionInfo", PROC_VERSION, "ptr"),
     )
     _refuse_unwritable(scenario, regions, c)
     stacks = tuple(Stack(n, lo_, hi_) for n, (lo_, hi_) in c.stacks.items())
-    fs_base = M0 + offsetof("m", "tls") + 8
-    symbolizer = Symbolizer(objects, stacks, img, fs_base - 8)
+    tls_slot = M0 + offsetof("m", "tls")  # where FS - 8 points once settls has run (m0.tls[0])
+    fs_base = tls_slot + 8 if c.fs_base is None else c.fs_base
+    symbolizer = Symbolizer(objects, stacks, img, tls_slot)
     shown = tuple(Stack(n, *c.stacks[n]) for n in c.shown)
     return World(
         scenario=scenario,
@@ -120,6 +124,7 @@ def _finish(scenario: Scenario, p: dict, c) -> World:
         roles=MappingProxyType(c.roles),
         stacks=shown,
         kernel=Setup(c.altstack, tuple(c.signals), end_on_resume=c.end_on_resume),
+        cpuid=MappingProxyType(dict(c.cpuid)),
     )
 
 

@@ -111,10 +111,17 @@ ROLE_ZH = {
     "saved g0.sched.sp": "旧的 g0.sched.sp",
     "fake return PC": "伪返回地址",
     "fake return address: interrupted PC": "伪返回地址：被打断的 PC",
+    # rt0_go: what Linux's exec leaves at the process entry
+    "argc": "argc（参数个数）",
+    "argv[0]": "argv[0]（指向程序名）",
+    "argv end (nil)": "argv 的结尾（nil）",
+    "envp end (nil)": "envp 的结尾（nil）",
+    "auxv AT_NULL": "auxv 的结尾（AT_NULL）",
+    "argv[0] string": "程序名字符串 \"./prog\"",
 }
 KIND_ZH = {"g0": "系统栈", "gsignal": "信号栈", "g-old": "扩栈前的旧栈"}
 # Stacks no g owns: the title says what they are.
-TITLE_ZH = {"thread": "线程栈（没有 g）"}
+TITLE_ZH = {"thread": "线程栈（没有 g）", "os": "OS 栈（内核给进程的栈，rt0_go 把它划给 g0）"}
 
 
 FRAME_ZH = {"rt_sigframe.pretcode": "信号帧：restorer 地址",

@@ -55,16 +55,33 @@ TEXT main·sysfn(SB), NOSPLIT, $0
     RET
 
 // 线程入口：mstart -> mstart0 -> mstart1。mstart1 把 g0.sched 设为它的返回点。
+// mstart 的两行和 asm_amd64.s:389-391 的一样；mstart0、mstart1 是 Go 函数，这里是本书的替身。
 TEXT runtime·mstart(SB), NOSPLIT|TOPFRAME, $0
     CALL    runtime·mstart0(SB)
     RET
 
+// 本书的替身：mstart0（proc.go:1356-1392）。真的 mstart0 经 ABI0 包装进入（包装设 X15 = 0、R14 = g），
+// 有 0x28 字节的帧；替身没有帧。它只做 g0 的栈已有边界（rt0_go 划好）时做的事：设 stackguard（proc.go:1378-1381）。
 TEXT runtime·mstart0(SB), NOSPLIT, $0
+    XORPS   X15, X15                    // 像 ABI0 包装那样：X15 = 0
+    MOVQ    g(CX), R14                  // R14 = TLS 里的 g（g0）
+    MOVQ    (g_stack+stack_lo)(R14), AX // stackguard0 = stack.lo + _StackGuard（proc.go:1378）
+    ADDQ    $const__StackGuard, AX
+    MOVQ    AX, g_stackguard0(R14)
+    MOVQ    AX, g_stackguard1(R14)      // stackguard1 = stackguard0（proc.go:1381）
     CALL    runtime·mstart1(SB)         // 返回点存入 g0.sched.pc
     CALL    runtime·mexit(SB)           // 出错时回到这里，调用 mexit 终止线程
     RET
 
+// 本书的替身：mstart1（proc.go:1398-1433）写 g0.sched，然后 asminit、minit……、schedule()。
+// 替身只做前一半：g0.sched.g/pc/sp，再调用 asminit（真的，asm_amd64.s:385-387）。
 TEXT runtime·mstart1(SB), NOSPLIT, $0
+    MOVQ    R14, (g_sched+gobuf_g)(R14) // _g_.sched.g = _g_
+    MOVQ    0(SP), AX                   // getcallerpc()：mstart0 里 CALL mstart1 的下一条
+    MOVQ    AX, (g_sched+gobuf_pc)(R14) // _g_.sched.pc
+    LEAQ    8(SP), AX                   // getcallersp()：调用 mstart1 之前的 SP
+    MOVQ    AX, (g_sched+gobuf_sp)(R14) // _g_.sched.sp
+    CALL    runtime·asminit(SB)
     RET
 
 TEXT runtime·mexit(SB), NOSPLIT, $0
