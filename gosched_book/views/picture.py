@@ -130,6 +130,8 @@ FRAME_ZH = {"rt_sigframe.pretcode": "信号帧：restorer 地址",
 
 def role_zh(role: str) -> str:
     """A slot's role in Chinese (the world and the model name roles in English)."""
+    if role in ROLE_ZH:  # a named role wins over the patterns below ("saved g0.sched.sp")
+        return ROLE_ZH[role]
     if role.startswith("pushed "):
         return f"压入的 {role[7:]}"
     if role.startswith("saved ") and role.endswith(" (C)"):  # crosscall2's PUSH_REGS_HOST_TO_ABI0

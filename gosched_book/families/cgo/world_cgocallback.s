@@ -1,6 +1,7 @@
 // 本书自建的“世界”代码：C 调用导出的 Go 函数时，cgocallback 前后的代码。
 // crosscall2 是 Go 源码原文（runtime/cgo/asm_amd64.s，Go 1.19.8）；其余都是本书的替身，各自标明。
 
+#include "go_tls.h"
 #include "cgo/abi_amd64.h"
 
 // runtime/cgo/asm_amd64.s（Go 1.19.8）的 crosscall2 原文：C 的调用约定（DI、SI、DX、CX）转成 ABI0（栈上三个参数）。
@@ -106,6 +107,9 @@ TEXT runtime·exitsyscall0.abiinternal(SB), NOSPLIT, $0
     LEAQ    g_sched(AX), AX             // AX = &gp.sched
     MOVQ    AX, 0(SP)                   // buf，ABI0 的参数
     CALL    runtime·gogo(SB)            // gogo(&gp.sched)：不会返回
+    XORPS   X15, X15                    // 编译器在每个 ABI0 调用之后都重新装载 X15 和 R14，gogo 也不例外
+    get_tls(R14)                        // （execute 的调用点同样如此，见 go tool objdump）；这几条不会执行
+    MOVQ    g(R14), R14
     INT     $3
 
 // 本书的替身：needm、dropm（proc.go）。C 自己创建的线程没有 m，cgocallback 先调用 needm 借一个额外的 m；
