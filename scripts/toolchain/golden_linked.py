@@ -2,7 +2,8 @@
 
 The golden data holds each routine's bytes as the linker left them (`go tool objdump` of an
 executable). This script builds a small cgo program (cgo, so that asmcgocall and cgocallback
-are linked), objdumps the routines named below and records, per instruction: its offset, its
+are linked) and the same program without cgo (whose entry is _rt0_amd64_linux), objdumps the routines
+named below and records, per instruction: its offset, its
 Go 1.19.8 asm_amd64.s line, its bytes, objdump's text, and `link_dependent` where the object file
 has a CALL or PC-relative relocation there (gosched_book/asm/data/toolchain_runtime.json), whose
 displacement depends on where the linker put the target. Each routine's line range is
@@ -32,7 +33,11 @@ ROUTINES = {"runtime·goexit": "runtime.goexit.abi0", "·asmcgocall": "runtime.a
             "·cgocallback": "runtime.cgocallback.abi0",
             "runtime·sigtramp": ("runtime.sigtramp.abi0", "sys_linux_amd64.s"),
             "runtime·sigreturn": ("runtime.sigreturn.abi0", "sys_linux_amd64.s"),
-            "·asyncPreempt": ("runtime.asyncPreempt.abi0", "preempt_amd64.s")}
+            "·asyncPreempt": ("runtime.asyncPreempt.abi0", "preempt_amd64.s"),
+            "_rt0_amd64_linux": ("_rt0_amd64_linux", "rt0_linux_amd64.s"),
+            "_rt0_amd64": "_rt0_amd64", "runtime·rt0_go": "runtime.rt0_go.abi0",
+            "runtime·asminit": "runtime.asminit.abi0",
+            "runtime·settls": ("runtime.settls.abi0", "sys_linux_amd64.s")}
 PROGRAM = """package main
 
 /*
@@ -52,6 +57,21 @@ def objdump(binary: Path, sym: str) -> list[tuple[int, int, str, str]]:
     return [(int(m[1]), int(m[2], 16), m[3], m[4].strip()) for m in map(_INSN.match, out.split("\n")) if m]
 
 
+def _link_dependent(file: str, sym: str, k: int, addr: int, hexs: str, start: int, end: int) -> bool:
+    """Whether the linker chose this instruction's displacement: from the object file's relocations
+    where the runtime record has the file, else from the decoded branch leaving the routine
+    (rt0_linux_amd64.s is one JMP)."""
+    files = recorded()["files"]
+    if file in files:
+        block = {b["name"]: b for b in files[file]}[sym.removesuffix(".abi0")]
+        return any(r["type"] in LINKED and r["end"] > r["start"] for r in block["instructions"][k]["relocs"])
+    from iced_x86 import Decoder, FlowControl
+
+    ins = Decoder(64, bytes.fromhex(hexs), ip=addr).decode()
+    return ins.flow_control in (FlowControl.UNCONDITIONAL_BRANCH, FlowControl.CALL) \
+        and not start <= ins.near_branch_target < end
+
+
 def main() -> int:
     if not GO.exists() or not ASM.exists():
         print("needs golang-1.19-go and golang-1.19-src", file=sys.stderr)
@@ -63,18 +83,22 @@ def main() -> int:
         (Path(d) / "go.mod").write_text("module golden\n\ngo 1.19\n")
         env = {**os.environ, "CGO_ENABLED": "1", "GOFLAGS": "-mod=mod", "GOAMD64": "v1"}
         subprocess.run([str(GO), "build", "-o", "prog", "."], cwd=d, env=env, check=True)
+        # the process entry (_rt0_amd64_linux, _rt0_amd64) is linked only without cgo
+        plain = Path(d) / "plain"
+        plain.mkdir()
+        (plain / "main.go").write_text('package main\n\nfunc main() { println(3) }\n')
+        (plain / "go.mod").write_text("module plain\n\ngo 1.19\n")
+        subprocess.run([str(GO), "build", "-o", "../plain.bin", "."], cwd=plain, check=True,
+                       env={**env, "CGO_ENABLED": "0"})
         for book, where in ROUTINES.items():
             sym, file = where if isinstance(where, tuple) else (where, "asm_amd64.s")
             text = (RUNTIME / file).read_text(encoding="utf-8")
-            blocks = {b["name"]: b for b in recorded()["files"][file]}
-            rows = objdump(Path(d) / "prog", sym)
-            start = rows[0][1]
-            record = blocks[sym.removesuffix(".abi0")]["instructions"]
-            assert len(rows) == len(record), sym
+            rows = objdump(Path(d) / "prog", sym) or objdump(Path(d) / "plain.bin", sym)
+            start, end = rows[0][1], rows[-1][1] + len(rows[-1][2]) // 2
             ins = []
-            for (line, addr, hexs, go), rec in zip(rows, record):
+            for k, (line, addr, hexs, go) in enumerate(rows):
                 g = {"offset": addr - start, "go119_line": line, "bytes": hexs, "go_disasm": go}
-                if any(r["type"] in LINKED and r["end"] > r["start"] for r in rec["relocs"]):
+                if _link_dependent(file, sym, k, addr, hexs, start, end):
                     g["link_dependent"] = "rel32 displacement to another symbol: compare opcode bytes only"
                 ins.append(g)
             data["routines"][book] = {
