@@ -68,7 +68,14 @@ class Image:
         return f"{name}+{off}" if off else name
 
     def function_placed(self, name: str) -> tuple[Placed, ...]:
-        return tuple(p for p in self.placed if p.function == name)
+        by = self.__dict__.get("_by_function")
+        if by is None:
+            by = {}
+            for p in self.placed:
+                by.setdefault(p.function, []).append(p)
+            by = {k: tuple(v) for k, v in by.items()}
+            object.__setattr__(self, "_by_function", by)
+        return by.get(name, ())
 
     def program_of(self, name: str) -> Program:
         for prog in self.programs:

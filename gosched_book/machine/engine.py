@@ -64,6 +64,28 @@ def _load(uc: Uc, world: World) -> None:
     uc.reg_write(X.UC_X86_REG_FS_BASE, world.fs_base)
 
 
+def _hook_code(uc: Uc, on_code) -> None:
+    """UC_HOOK_CODE calling on_code(address, size) straight from the ctypes callback: Unicorn's own
+    hook_add puts three Python frames in front of it for every instruction. The guard is Unicorn's:
+    an exception stops the run and emu_start raises it. (Falls back to hook_add if the binding's
+    internals differ from unicorn 2.x's.)"""
+    try:
+        from unicorn.unicorn_py3.unicorn import HOOK_CODE_CFUNC
+        add = uc._Uc__do_hook_add
+    except (ImportError, AttributeError):
+        uc.hook_add(UC_HOOK_CODE, lambda u, a, s, d: on_code(a, s))
+        return
+
+    def callback(_handle, address, size, _key):
+        try:
+            on_code(address, size)
+        except BaseException as e:  # noqa: BLE001 - handed to emu_start, as Unicorn's wrapper does
+            if uc._hook_exception is None:
+                uc._hook_exception = e
+            uc.emu_stop()
+    add(UC_HOOK_CODE, HOOK_CODE_CFUNC(callback), 1, 0)
+
+
 class Engine:
     """One Unicorn with its regions and code, and hooks that call whichever recorder runs now."""
 
@@ -76,7 +98,7 @@ class Engine:
         self.pristine = uc.context_save()  # the CPU as Unicorn starts it
         self.rec = None
         self.busy = False
-        uc.hook_add(UC_HOOK_CODE, lambda u, a, s, d: self.rec.on_code(u, a, s, d))
+        _hook_code(uc, lambda a, s: self.rec.on_code(uc, a, s, None))
         uc.hook_add(UC_HOOK_MEM_WRITE, lambda u, k, a, s, v, d: self.rec.on_write(u, k, a, s, v, d))
         uc.hook_add(_FAULT_HOOKS, lambda u, k, a, s, v, d: self.rec.on_fault(u, k, a, s, v, d))
         uc.hook_add(UC_HOOK_INTR, lambda u, n, d: self.rec.on_intr(u, n, d))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ctypes
+import struct
 from dataclasses import dataclass, field
 
 from unicorn import (
@@ -45,6 +46,7 @@ class _RegReader:
         self.ptrs = (ctypes.c_void_p * n)(*(base + 8 * i for i in range(n)))
         self.n = ctypes.c_int(n)
         self.native = getattr(uc, "_do_reg_read_batch", None)
+        self.unpack = struct.Struct(f"<{n}Q").unpack_from  # far cheaper than tuple(ctypes array)
         self.uc = uc
         self.all = ids
 
@@ -52,7 +54,7 @@ class _RegReader:
         """REGS' values, then RFLAGS."""
         if self.native is None or self.native(self.ids, self.ptrs, self.n) != 0:
             return tuple(v & MASK for v in self.uc.reg_read_batch(self.all))
-        return tuple(self.vals)
+        return self.unpack(self.vals)
 
 
 @dataclass
@@ -70,6 +72,10 @@ class _Recorder:
     def __post_init__(self) -> None:
         img = self.world.image
         self._code = (img.base, img.base + len(img.code), img.code)
+        self._shown = _listed(img)
+        self._max = self.world.params["max_steps"]
+        self._signals = bool(self.kernel is not None and self.kernel.setup.signals)
+        self._prev, self._prev_of = (), None  # prev_regs' values in REGS order, and that dict
 
     def _values(self, uc: Uc) -> tuple[int, ...]:
         if self.read is None:
@@ -113,8 +119,10 @@ class _Recorder:
         self.pending = None
         vals = self._values(uc)
         regs = dict(zip(REGS, vals))
-        prev = self.prev_regs
-        changed = tuple(r for r in REGS if regs[r] != prev[r] and r != "rip")
+        prev = self._prev
+        if self._prev_of is not self.prev_regs:  # set elsewhere (the start, a kernel step)
+            prev = tuple(self.prev_regs[r] for r in REGS)
+        changed = tuple(r for r, a, b in zip(REGS, vals, prev) if a != b and r != "rip")
         writes = p["writes"]
         shown = ()
         if writes:
@@ -124,7 +132,8 @@ class _Recorder:
             len(self.steps) + 1, p["routine"], p["pc"], p["bytes"], p["plan9"], p["intel"], p["file"],
             p["line"], p["comment"], regs, changed, shown, self._tls_after(uc, writes),
             note or p.get("note", ""), vals[_N]))
-        self.prev_regs = regs
+        self.prev_regs = self._prev_of = regs
+        self._prev = vals[:_N]
 
     def stop(self, uc: Uc, kind: str, detail: str, pc: int, address: int | None = None) -> None:
         sym = self.world.symbols
@@ -136,7 +145,7 @@ class _Recorder:
     # Hooks -------------------------------------------------------------------------------
 
     def on_code(self, uc: Uc, address: int, size: int, _ud) -> None:
-        if not canonical(address):  # Unicorn would run the masked address; x86-64 raises #GP
+        if (address >> 47) not in _CANONICAL:  # Unicorn would run the masked address; x86-64 raises #GP
             p, self.pending = self.pending, None  # the branch that went there does not retire
             return self.general_protection(uc, p["pc"] if p else address, address, "jump target")
         last_pc = self.pending["pc"] if self.pending else None
@@ -151,18 +160,26 @@ class _Recorder:
         if address in w.arrive and self.steps:
             kind, detail = w.arrive[address]
             return self.stop(uc, kind, detail, address)
-        if len(self.steps) >= w.params["max_steps"]:
-            return self.stop(uc, "limit", f"step budget of {w.params['max_steps']} reached", address)
-        sig = self.kernel.due(len(self.steps) + 1) if self.kernel.setup.signals else None
-        if sig is not None:
-            return self.deliver(uc, sig, address)
-        data = self.instruction_bytes(uc, address, size)  # what runs, whatever the listing says
+        if len(self.steps) >= self._max:
+            return self.stop(uc, "limit", f"step budget of {self._max} reached", address)
+        if self._signals:
+            sig = self.kernel.due(len(self.steps) + 1)
+            if sig is not None:
+                return self.deliver(uc, sig, address)
+        listed = self._shown.get(address)
+        if listed is not None and len(listed["bytes"]) == size:  # the text is read-only: these bytes run
+            data = listed["bytes"]
+        else:
+            listed = None
+            data = self.instruction_bytes(uc, address, size)  # what runs, whatever the listing says
         mem = accesses(data, address, self.prev_regs, self.fs_base)  # prev_regs: the registers now
-        bad = next((a for a in mem if not canonical(a[1])), None)
-        if bad is not None:
-            return self.general_protection(uc, address, bad[1], f"{bad[0]} address")
-        placed = w.image.at(address)
-        if placed is not None and placed.data == data:
+        for a in mem:
+            if (a[1] >> 47) not in _CANONICAL:
+                return self.general_protection(uc, address, a[1], f"{a[0]} address")
+        placed = None if listed is not None else w.image.at(address)
+        if listed is not None:
+            self.pending = {**listed, "writes": [], "mem": mem}
+        elif placed is not None and placed.data == data:
             ins = placed.ins
             self.pending = dict(
                 pc=address, bytes=data, routine=placed.function, plan9=ins.text,
@@ -301,6 +318,27 @@ class _Recorder:
     def on_invalid(self, uc: Uc, _ud) -> bool:
         self.fault = ("decode", "invalid instruction", None, 0)
         return False
+
+
+_CANONICAL = (0, (1 << 17) - 1)  # bits 63..47 of an address x86-64 accepts
+_LISTED: dict[int, tuple] = {}
+
+
+def _listed(img) -> dict[int, dict]:
+    """address -> what a step at a listed instruction records (its pending entry without the run's
+    writes and memory), once per image; only where the image's code holds the instruction's bytes."""
+    hit = _LISTED.get(id(img))
+    if hit is None or hit[0] is not img:
+        code, base = img.code, img.base
+        table = {p.address: dict(pc=p.address, bytes=p.data, routine=p.function, plan9=p.ins.text,
+                                 intel=p.intel, file=p.ins.loc.file, line=p.ins.loc.line,
+                                 comment=p.ins.comment)
+                 for p in img.placed
+                 if p.data and code[p.address - base:p.address - base + len(p.data)] == p.data}
+        hit = _LISTED[id(img)] = (img, table)
+        if len(_LISTED) > 32:
+            _LISTED.pop(next(iter(_LISTED)))
+    return hit[1]
 
 
 def _safe_intel(data: bytes, ip: int) -> str:

@@ -38,6 +38,18 @@ class Symbolizer:
     def _fields(self) -> dict[int, str]:
         return _fields_of(self.objects)
 
+    @cached_property
+    def _memo(self) -> dict:
+        """Answers already given by a Symbolizer with the same objects, stacks, image and TLS slot
+        (every run of a preset builds an equal one)."""
+        key = (self.objects, self.stacks, id(self.image), self.tls_slot)
+        hit = _MEMOS.get(key)
+        if hit is None or hit[0] is not self.image:
+            hit = _MEMOS[key] = (self.image, {})
+            if len(_MEMOS) > 64:
+                _MEMOS.pop(next(iter(_MEMOS)))
+        return hit[1]
+
     def stack_of(self, addr: int) -> Stack | None:
         for s in self.stacks:
             if addr in s:
@@ -46,6 +58,15 @@ class Symbolizer:
 
     def label(self, addr: int, sp: int | None = None) -> str:
         """Name of the memory word at `addr`: `g.sched.pc`, `g0 stack [SP+8]`, `TLS g`..."""
+        memo, key = self._memo, ("label", addr, sp)
+        hit = memo.get(key)
+        if hit is None:
+            hit = memo[key] = self._label(addr, sp)
+            if len(memo) > 50_000:
+                memo.clear()
+        return hit
+
+    def _label(self, addr: int, sp: int | None) -> str:
         if addr == self.tls_slot:
             return "TLS g"
         f = self._fields.get(addr)
@@ -71,6 +92,15 @@ class Symbolizer:
 
     def describe(self, value: int) -> str | None:
         """What a word's value points at, if it is a known address."""
+        memo, key = self._memo, ("describe", value)
+        if key in memo:
+            return memo[key]
+        hit = memo[key] = self._describe(value)
+        if len(memo) > 50_000:
+            memo.clear()
+        return hit
+
+    def _describe(self, value: int) -> str | None:
         if value == 0:
             return None
         for o in self.objects:
@@ -97,6 +127,9 @@ def _array_name(name: str, k: int, size: int) -> str:
     if name == "tls":
         return f"tls[{k // WORD}]"
     return f"{name}+{k}" if k else name
+
+
+_MEMOS: dict[tuple, tuple] = {}
 
 
 @lru_cache(maxsize=64)
