@@ -114,7 +114,7 @@ def test_every_exercise_answer_reasons_beyond_the_value():
         key, step = ex.link
         page = html(ex)
         assert "<details>" in page and f"href='#{key}:{step}'" in page
-CHAPTERS_WITH_EXERCISES = ("00-tour", "02-mcall", "03-systemstack", "04-gogo", "05-roundtrip", "06-scheduler",
+CHAPTERS_WITH_EXERCISES = ("00-tour", "02-mcall", "03-systemstack", "04-gogo", "05-roundtrip", "06-scheduler", "11-goroutine-life",
                            "07-stackgrowth")
 SHOW_EXERCISE = re.compile(r'(?:exercises|why)\.show\("(\w+)"\)')
 
