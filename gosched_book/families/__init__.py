@@ -2,4 +2,4 @@
 
 A new family is a new folder here plus one line below (registration order is link and menu order).
 """
-from . import core, switches, scheduler, growth, recovery, goexit, cgo, signals, boot  # noqa: F401 - each registers itself
+from . import core, switches, scheduler, growth, recovery, goexit, cgo, signals, boot, preempt  # noqa: F401 - each registers itself

@@ -17,6 +17,7 @@ EXITSYSCALL0_FV, PKEPT = 0x560238, 0x560240  # cgocallback's stand-ins: a funcva
 # processorVersionInfo (a uint32); each gets a word of its own here.
 MAINPC, CGO_INIT, IS_INTEL, PROC_VERSION = 0x560248, 0x560250, 0x560258, 0x560260
 BAD_CPU_MSG = 0x560268  # bad_cpu_msg<>: 84 bytes of text (GOAMD64=v1 never prints it)
+GOPREEMPT_M_FV, PREEMPTPARK_FV = 0x5602C0, 0x5602C8  # asyncPreempt2's mcall targets (after bad_cpu_msg<>)
 HEAP_BASE, HEAP_SIZE = 0xC000004000, 0x1000  # heap-allocated g objects
 G, GSIGNAL, G2 = 0xC000004000, 0xC000004100, 0xC000004200
 STACKS = {
@@ -36,7 +37,8 @@ DATA_SYMBOLS = (("main·fnval", FNVAL), ("main·sysfnval", SYSFNVAL), ("main·gp
                 ("runtime·exitsyscall0·f", EXITSYSCALL0_FV), ("main·pkept", PKEPT),
                 ("runtime·g0", G0), ("runtime·m0", M0), ("runtime·mainPC", MAINPC), ("_cgo_init", CGO_INIT),
                 ("runtime·isIntel", IS_INTEL), ("runtime·processorVersionInfo", PROC_VERSION),
-                ("bad_cpu_msg<>", BAD_CPU_MSG))
+                ("bad_cpu_msg<>", BAD_CPU_MSG),
+                ("runtime·gopreempt_m·f", GOPREEMPT_M_FV), ("runtime·preemptPark·f", PREEMPTPARK_FV))
 # g.atomicstatus values (runtime2.go:36-95).
 GIDLE, GRUNNABLE, GRUNNING, GWAITING, GCOPYSTACK = 0, 1, 2, 4, 8
 GPRS = ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
@@ -176,6 +178,8 @@ def core(p: dict, img: Image, routine: str = "", preset: str = "") -> Ctx:
     c.mem[G2_VAR] = G2
     c.mem[RECOVERY_FV] = c.sym("runtime·recovery")
     c.mem[WORKER_FV] = c.sym("main·worker")
+    c.mem[GOPREEMPT_M_FV] = c.sym("runtime·gopreempt_m")
+    c.mem[PREEMPTPARK_FV] = c.sym("runtime·preemptPark")
 
     c.regs = {r: 0 for r in GPRS}
     events = ("badmcall", "badmcall2", "badsystemstack", "newstack", "badmorestackg0",

@@ -13,6 +13,8 @@ EVENTS = {
     "newstack": "已在 g0 栈上进入 newstack（经过 ABI0 包装，R14 = g0）",
     "badmorestackg0": "badmorestackg0：g0 的栈不能增长（morestack on g0）",
     "badmorestackgsignal": "badmorestackgsignal：gsignal 的栈不能增长（morestack on gsignal）",
+    "prologue_again": "g 又被调度：gogo 回到 f 序言里 CALL 之后，取回参数，从 f 的入口重新检查栈",
+    "preemptPark": "已在 g0 上调用 preemptPark(gp)：g 停成 _Gpreempted，等人恢复它",
     "deferreturn": "recover 之后：deferproc 返回 1，函数走向 deferreturn",
     "needm": "needm：这个线程是 C 创建的，没有 m（TLS g = nil）；cgocallback 要先借一个额外的 m，本书不模拟 needm，运行到此为止",
     "dropm": "dropm：savedm 读到 0，cgocallback 认为 m 是 needm 借来的，要还回去（本书不模拟 dropm）",

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+from .layout import sizeof
+
 OBJECTS = ("g", "g0", "gsignal", "m")
-OBJECT_SIZE = {"g": 0x180, "g0": 0x180, "gsignal": 0x180, "m": 0x400}
+OBJECT_SIZE = {"g": sizeof("g"), "g0": sizeof("g"), "gsignal": sizeof("g"), "m": sizeof("m")}  # the modelled prefix
 
 
 def _h(v: str | None) -> int | None:
@@ -68,7 +70,7 @@ class Recording:
         return st[f"{who}.stack.lo"], st[f"{who}.stack.hi"]
 
     def express(self, v: int | None) -> tuple:
-        """A value as the run's objects name it: ('stack', 'g', hi - v), ('obj', 'g0', offset),
+        """A value as the run's objects name it: ('stack', 'g', hi - v) (or 'lo'), ('obj', 'g0', offset),
         ('sym', 'runtime.mcall', offset), else ('raw', v)."""
         return express(v, self.structures, self.symbols)
 
@@ -79,11 +81,16 @@ def express(v: int | None, structures: dict[str, int], symbols: dict[str, int]) 
     bounds = [(who, structures.get(f"{who}.stack.lo"), structures.get(f"{who}.stack.hi"))
               for who in ("g", "g0", "gsignal")]
     for who, lo, hi in bounds:  # [lo, hi) first: one stack's hi may be the next one's lo
+        if lo is not None and v == lo:
+            return ("stack", who, "lo")  # stack sizes differ between runs: lo is lo
         if lo is not None and lo <= v < hi:
             return ("stack", who, hi - v)
     for who, lo, hi in bounds:
         if hi is not None and v == hi:
             return ("stack", who, 0)
+    for who in OBJECTS:
+        if structures.get(who) == v:
+            return ("obj", who, 0)
     for who in OBJECTS:
         base = structures.get(who)
         if base is not None and base <= v < base + OBJECT_SIZE[who]:

@@ -146,6 +146,7 @@ def _slider(base: Scenario, c: "Control", center: int, lo: int, hi: int) -> "Con
     grid = set(_around(center, lo, hi))
     grid |= set(_edges(base, c, max(lo, center - 0x200), min(hi, center + 0x200)))
     grid |= set(_edges(base, c, max(lo, hi - 0x200), hi + 0x10))
+    grid |= set(_edges(base, c, lo - 0x10, min(hi, lo + 0x200)))  # a big frame (asyncPreempt's 0x180) meets lo
     return replace(c, grid=tuple(sorted(v & ((1 << 64) - 1) for v in grid)))
 
 

@@ -59,17 +59,44 @@ TEXT runtime·badmcall2(SB), NOSPLIT, $0-8
 
 // Go 函数本体的替身。
 TEXT runtime·newstack.abiinternal(SB), NOSPLIT, $0
-    // 真正的 newstack（stack.go:962-1118）分配两倍大的新栈、copystack，
-    // 最后 gogo(&gp.sched)。替身只保留最后这次调用。
-    SUBQ    $16, SP                     // 本书的替身：一个小帧
+    // 真正的 newstack（stack.go:962-1118）先看 gp.stackguard0 是不是 stackPreempt：是，就不扩栈，
+    // 像 goroutine 调用了 Gosched 那样调用 gopreempt_m（stack.go:1021、1050-1070）；
+    // 否则分配两倍大的新栈、copystack，最后 gogo(&gp.sched)。替身只保留这次判断和最后的调用。
     MOVQ    g_m(R14), BX                // BX = g0.m
     MOVQ    m_curg(BX), AX              // AX = gp = m.curg
+    MOVQ    g_stackguard0(AX), CX
+    CMPQ    CX, $-1314                  // stackguard0 == stackPreempt（stack.go:138）？
+    JEQ     preempt
+    SUBQ    $16, SP                     // 本书的替身：一个小帧
     LEAQ    g_sched(AX), AX             // AX = &gp.sched
     MOVQ    AX, 0(SP)                   // buf，ABI0 的参数
     CALL    runtime·gogo(SB)            // gogo(&gp.sched)：不会返回
     XORPS   X15, X15
     MOVQ    g(CX), R14
     INT     $3
+preempt:
+    CALL    runtime·gopreempt_m(SB)     // gopreempt_m(gp)：AX = gp，不会返回
+    INT     $3
+
+// 本书的替身：gopreempt_m（proc.go:3402-3407）→ goschedImpl（proc.go:3366-3379）把 gp 改成 _Grunnable、
+// 放进全局运行队列，然后 schedule()。schedule 又选中 gp 时，execute 把 gp.stackguard0 还原为
+// stack.lo + _StackGuard（proc.go:2534），再 gogo(&gp.sched)。替身只做最后这两件事，
+// 用一个 0x280 字节的帧代表中间几层 Go 函数的帧。ABIInternal：AX = gp。
+TEXT runtime·gopreempt_m(SB), NOSPLIT, $0
+    SUBQ    $0x280, SP                  // 本书的替身：schedule、execute 等几层帧
+    MOVQ    (g_stack+stack_lo)(AX), CX
+    ADDQ    $928, CX                    // _StackGuard
+    MOVQ    CX, g_stackguard0(AX)       // execute：gp.stackguard0 = gp.stack.lo + _StackGuard
+    LEAQ    g_sched(AX), BX
+    MOVQ    BX, 0(SP)                   // buf，ABI0 的参数
+    CALL    runtime·gogo(SB)            // gogo(&gp.sched)：不会返回
+    XORPS   X15, X15                    // 调用点惯例：ABI0 调用之后恢复 X15 和 R14
+    MOVQ    g(CX), R14
+    INT     $3
+
+// 本书的替身：preemptPark（proc.go:3410-3447）：gp.preemptStop 时把 gp 置为 _Gpreempted，然后 schedule()。
+TEXT runtime·preemptPark(SB), NOSPLIT, $0
+    INT     $3                          // 本书的替身：执行到这里，就是“已在 g0 上调用 preemptPark(gp)”
 
 TEXT runtime·badmorestackg0.abiinternal(SB), NOSPLIT, $0
     INT     $3                          // 打印 "morestack on g0"，然后 abort

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ...machine.core import (
-    FIXED_STACK, G, G0, GRUNNING, STACK_GUARD, WORKER_FV, Ctx, g0_sp, pick,
+    FIXED_STACK, G, G0, GRUNNING, STACK_GUARD, STACKS, WORKER_FV, Ctx, g0_sp, pick,
 )
 from ..switches.worlds import call_gogo
 
@@ -29,6 +29,8 @@ def morestack(c: Ctx) -> None:
     """f's prologue finds SP <= g.stackguard0 and calls morestack(_noctxt)."""
     if c.preset == "on_g0":
         return _on_g0(c)
+    if c.preset == "preempt":
+        return preempt(c)
     c.set_stack("g", *OLD_STACK)
     if c.preset == "closure":
         a = _nearly_full(c, "main·closurecaller", "CX")
@@ -48,6 +50,28 @@ def morestack(c: Ctx) -> None:
     p = c.p
     c.regs.update(rsp=a["f_sp"] if p["entry_sp"] is None else p["entry_sp"],
                   rbp=a["bp"] if p["bp"] is None else p["bp"], r14=G)
+
+
+STACK_PREEMPT = (1 << 64) - 1314  # stackPreempt = uintptrMask & -1314 (stack.go:138)
+PREEMPT_DEPTH = 0x160  # the recorded f's SP: g.stack.hi - 0x160 (reference/morestack.preempt.json)
+
+
+def preempt(c: Ctx) -> None:
+    """g.stackguard0 = stackPreempt: f's prologue check fails though its stack has room (stack.go:
+    128-138); morestack and newstack run as for growth, but newstack sees stackPreempt and calls
+    gopreempt_m (a stand-in) instead of growing; when g is scheduled again gogo resumes f's prologue."""
+    hi = STACKS["g"][1]
+    f_sp = hi - PREEMPT_DEPTH
+    ret = c.after_call("main·reggrower", "main·regworker")
+    c.word(f_sp, ret, "return address")
+    c.word(f_sp + 8, 0, "spill slot: a")  # reserved by the caller, not filled (abi-internal.md:129-131)
+    c.word(f_sp + 16, 0, "spill slot: b")
+    c.put(G, "g", "stackguard0", STACK_PREEMPT)  # preemptone (proc.go:5398, 5404)
+    c.regs.update(rip=c.sym("main·regworker"), rax=42, rbx=1, rsp=pick(c.p["entry_sp"], f_sp),
+                  rbp=pick(c.p["bp"], hi - 0x90), r14=G)
+    del c.arrive[c.sym("runtime·newstack.abiinternal")]  # newstack (a stand-in) runs this time
+    c.arrive[c.sym("main·regworker")] = ("event", "prologue_again")
+    c.arrive[ret] = ("return", "f returned to its caller")
 
 
 def _on_g0(c: Ctx) -> None:
@@ -92,4 +116,4 @@ def gogo_after_newstack(c: Ctx) -> None:
     c.shown = ("g-old", "g", "g0")
 
 
-__all__ = ["morestack", "gogo_after_newstack"]
+__all__ = ["morestack", "gogo_after_newstack", "preempt"]
