@@ -80,17 +80,17 @@ def test_steppers_and_pictures_are_present(executed):
 @pytest.mark.slow
 def test_exercises_fold_their_answers(executed):
     path, nb = executed
-    if path.name[:2] in ("00", "02", "03", "04", "05", "06", "07", "11"):
+    if path.name[:2] in ("00", "02", "03", "04", "05", "06", "07", "11", "12", "13"):
         ex = [o for _, outs in outputs(nb) for o in outs
               if "gsb-exercise" in o.get("data", {}).get("text/html", "")]
         assert len(ex) >= 3
         assert all("<details>" in o["data"]["text/html"] for o in ex)
-    if path.name[:2] in ("00", "06", "07", "11"):  # reasoned answers: a source citation and a link to the step
+    if path.name[:2] in ("00", "06", "07", "11", "12", "13"):  # reasoned answers: a source citation and a link to the step
         ex = [o["data"]["text/html"] for _, outs in outputs(nb) for o in outs
               if "gsb-exercise" in o.get("data", {}).get("text/html", "")]
         assert len(ex) >= 5
         for h in ex:
-            assert "<details>" in h and "出处：<code>" in h and re.search(r"href='#[a-z0-9_]+:[a-z0-9_]+:\d+'", h)
+            assert "<details>" in h and "出处：<code>" in h and re.search(r"href='#[A-Za-z0-9_]+:[a-z0-9_]+(?:\+[\w=]+)*:\d+'", h)
 
 
 def teardown_module(module):

@@ -13,7 +13,7 @@ from gosched_book.machine.core import G, G0, GOPREEMPT_M_FV, STACKS
 from gosched_book.runtime.recorded import load
 from gosched_book.scenario.family import source
 from helpers import assert_golden, writes_to
-from refcompare import compare
+from gosched_book.chapters.refcompare import compare
 from test_sigtramp import code_lines
 
 STACK_PREEMPT = (1 << 64) - 1314  # stack.go:138
@@ -123,3 +123,17 @@ def test_morestack_preempt_matches_the_real_runtime_step_by_step():
           "gogo+0x0", "gogo+0x9"}
     assert set(bad) == pcs | sp, bad
     assert all(len(bad[k]) == 1 and bad[k][0].startswith("rsp") for k in sp)
+
+
+@pytest.mark.parametrize("routine,preset,steps,same", [
+    ("sigtramp", "normal", 27, 26), ("sigtramp", "on_g0", 27, 25),
+    ("asyncPreempt", "normal", 119, 101), ("morestack", "preempt", 45, 34)])
+def test_the_chapters_comparison_explains_every_difference(routine, preset, steps, same):
+    """The chapters' tables (chapters/signals.py) give each differing step a reason; an unexplained
+    one raises KeyError. The counts are the ones this note reports."""
+    from gosched_book.chapters.signals import held, reference_table
+
+    h = held(routine, preset)
+    assert (h.steps, h.same) == (steps, same)
+    assert all(why for *_, why in h.differ) and h.skipped
+    assert f"{h.steps} 步里，{h.same} 步完全一致" in reference_table(routine, preset).data

@@ -10,7 +10,7 @@ from gosched_book.machine import kernel as K
 from gosched_book.machine.core import G, G0, GSIGNAL, STACKS
 from gosched_book.runtime.recorded import load
 from gosched_book.scenario.family import source
-from refcompare import compare
+from gosched_book.chapters.refcompare import compare
 
 ROUTINES = {"runtime·sigtramp": "runtime.sigtramp.abi0", "runtime·sigreturn": "runtime.sigreturn.abi0"}
 SYMS = {"runtime.sigtramp.abi0": "runtime·sigtramp", "runtime.sigreturn.abi0": "runtime·sigreturn"}

@@ -94,7 +94,7 @@ TEXT runtime·gopreempt_m(SB), NOSPLIT, $0
     MOVQ    g(CX), R14
     INT     $3
 
-// 本书的替身：preemptPark（proc.go:3410-3447）：gp.preemptStop 时把 gp 置为 _Gpreempted，然后 schedule()。
+// 本书的替身：preemptPark（proc.go:3409-3447）：gp.preemptStop 时把 gp 置为 _Gpreempted，然后 schedule()。
 TEXT runtime·preemptPark(SB), NOSPLIT, $0
     INT     $3                          // 本书的替身：执行到这里，就是“已在 g0 上调用 preemptPark(gp)”
 

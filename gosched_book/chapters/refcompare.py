@@ -1,4 +1,4 @@
-"""Hold a book trace against a gdb recording of the real runtime, step by step.
+"""Hold a book trace against a gdb recording of the real runtime, step by step (tests and chapters).
 
 Steps are paired in order over the routines the book runs from the runtime's own text (and the
 kernel's entries); a stand-in's steps and the recording's skipped Go functions are left out. For each
@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gosched_book.machine import kernel as K
-from gosched_book.machine.core import G, G0, GSIGNAL, M0
-from gosched_book.runtime.recorded import Entry, Recording, express
+from ..machine import kernel as K
+from ..machine.core import G, G0, GSIGNAL, M0
+from ..runtime.recorded import Entry, Recording, express
 
 GPRS = ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11", "r12",
         "r13", "r14", "r15", "rip")
@@ -90,7 +90,8 @@ def pair_steps(t, rec: Recording, routines: dict[str, str]) -> list[tuple[int, E
     ours = [s.i for s in t.steps if s.routine in routines or s.routine == K.KERNEL]
     theirs = [e for e in rec.entries
               if e.kind == "kernel" or (e.kind == "insn" and e.func in routines.values())]
-    assert len(ours) == len(theirs), (len(ours), len(theirs))
+    if len(ours) != len(theirs):
+        raise ValueError(f"the book runs {len(ours)} of these instructions, the recording {len(theirs)}")
     return list(zip(ours, theirs))
 
 
