@@ -121,7 +121,7 @@ RULES = {
     "ctxt is the one GC-scanned gobuf field": ("04-gogo", (r"ctxt", r"GC|垃圾", r"写屏障|根")),
     "SPWRITE and tracebacks": ("03-systemstack", (r"SPWRITE", r"回溯")),
     "the spill slot": ("02-mcall", (r"溢出槽", r"预留")),
-    "cgocallback changes g0.sched.sp": ("01-intro", (r"cgocallback", r"g0\.sched\.sp")),
+    "cgocallback changes g0.sched.sp": ("07c-cgo", (r"cgocallback", r"g0\.sched\.sp")),
     "the R14/TLS window is harmless": ("02-mcall", (r"R14", r"TLS", r"信号", r"抢占", r"无害")),
     "NOP SP is vet's hint": ("07-stackgrowth", (r"NOP SP", r"vet")),
 }

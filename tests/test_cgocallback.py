@@ -229,3 +229,15 @@ def test_the_picture_names_the_fake_return_pc_the_saved_g0_sp_and_the_thread_sta
     for routine, preset, params in (("cgocallback", "normal", {"thread_m": "none"}), ("asmcgocall", "no_g", {})):
         owner = run(routine, preset, **params).stacks[0][0]
         assert stack_title(owner) == "线程栈（没有 g）", routine
+
+
+def test_the_chapters_patch_deletes_the_g0_sched_sp_rewrite():
+    from gosched_book.chapters import cgo
+
+    line = _line("MOVQ SP, (g_sched+gobuf_sp)(SI)")
+    assert cgo.NO_SET_G0_SP == f"cgocallback.s:{line}="
+    chapter = (Path(__file__).parents[1] / "notebooks" / "07c-cgo.ipynb").read_text(encoding="utf-8")
+    assert f'patch=\\"{cgo.NO_SET_G0_SP}\\"' in chapter
+    t = run("cgocallback", patch=cgo.NO_SET_G0_SP)
+    assert not any("g0.sched.sp" == w.label and w.value == t.initial_regs["rsp"] - 0x20
+                   for s in t.steps for w in s.writes)

@@ -115,7 +115,7 @@ def test_every_exercise_answer_reasons_beyond_the_value():
         page = html(ex)
         assert "<details>" in page and f"href='#{key}:{step}'" in page
 CHAPTERS_WITH_EXERCISES = ("00-tour", "02-mcall", "03-systemstack", "04-gogo", "05-roundtrip", "06-scheduler", "11-goroutine-life",
-                           "07-stackgrowth", "12-signals", "13-preemption")
+                           "07-stackgrowth", "12-signals", "13-preemption", "07c-cgo")
 SHOW_EXERCISE = re.compile(r'(?:exercises|why)\.show\("(\w+)"\)')
 
 

@@ -119,3 +119,11 @@ def test_flags_row_shows_what_cmpq_decided():
     s.choose.value = ("mcall", "normal")
     s.go(cmp_step)
     assert "ZF=0" in s.registers.value
+
+
+def test_a_preset_without_the_g0_slider_builds_its_stepper():
+    # asmcgocall:no_g's world has no g0.sched.sp to move: building its stepper raised KeyError.
+    s = show("asmcgocall", "no_g")
+    assert s.g0_sp is None and s.trace.end.kind == "return"
+    s.choose.value = ("asmcgocall", "normal")
+    assert s.g0_sp is not None and s.trace.scenario == "normal"

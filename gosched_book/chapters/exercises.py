@@ -10,7 +10,7 @@ from html import escape
 
 from .. import api
 
-from . import life, signals, why
+from . import cgo, life, signals, why
 from .why import Exercise, _mem, _name, _step
 
 PATCH_NO_R14 = "systemstack.s:30="  # deletes `MOVQ DX, R14 // set the g register`
@@ -521,11 +521,11 @@ OWN = (mcall_spill, mcall_sched_sp, mcall_r14_tls, mcall_sigprof, mcall_on_gsign
 
 def all_exercises() -> tuple[Exercise, ...]:
     """Every reasoned exercise in the book, computed now."""
-    return tuple(f() for f in (*OWN, *why.ALL, *life.ALL, *signals.ALL))
+    return tuple(f() for f in (*OWN, *why.ALL, *life.ALL, *signals.ALL, *cgo.ALL))
 
 
 def get(name: str) -> Exercise:
-    fns = {f.__name__: f for f in (*OWN, *why.ALL, *life.ALL, *signals.ALL)}
+    fns = {f.__name__: f for f in (*OWN, *why.ALL, *life.ALL, *signals.ALL, *cgo.ALL)}
     if name not in fns:
         raise KeyError(f"no exercise {name!r}; known: {', '.join(fns)}")
     return fns[name]()

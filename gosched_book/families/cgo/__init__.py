@@ -28,7 +28,11 @@ FAMILY = register(Family(
         Routine("cgocallback", "runtime·cgocallback：C 回调 Go，改写 g0.sched.sp，换到 curg 的栈调用 cgocallbackg（替身）",
                 worlds.cgocallback, ("entry_sp", "thread_m", "exitsyscall"), {
             "normal": preset("线程有 m：g0.sched.sp 改成当前 SP，curg 栈上放伪返回地址，cgocallbackg（替身）返回后"
-                             "恢复 curg.sched 和 g0.sched.sp，回到 crosscall2", "return", max_steps=512),
+                             "恢复 curg.sched 和 g0.sched.sp，回到 crosscall2", "return"),
+            "exitsyscall_fast": preset("回调时 P 还在：exitsyscall 走快路径，回调期间不用 g0 的栈", "return",
+                                       exitsyscall="fast"),
+            "needm": preset("C 创建的线程，没有 m（TLS g = nil）：跳到 needm，本书不模拟 needm", "event",
+                            thread_m="none"),
         }, defaults={"g0_sched_sp": worlds.G0_SCHED_SP}, patches=(
             PatchChoice("no_set_g0_sp", "不改写 g0.sched.sp", "删去 MOVQ SP, (g_sched+gobuf_sp)(SI)（havem 之后那行）："
                         "回调期间 g0 栈从旧的 g0.sched.sp 开始用，压在 C 和 asmcgocall 的栈帧上",

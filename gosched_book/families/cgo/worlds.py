@@ -51,7 +51,7 @@ def cgocallback(c: Ctx) -> None:
     entry SP = g0.stack.hi - 0x128, the old g0.sched.sp = hi - 0x38, curg.sched.sp = g.stack.hi - 0x158.
     """
     old = g0_sp(c)  # g0.sched.sp as mstart1 left it: where asmcgocall switched to
-    sp = pick(c.p["entry_sp"], old - 0xF0)
+    sp = pick(c.p["entry_sp"], STACKS["g0"][1] - 0x128)  # the recorded depth of crosscall2's call
     tls0 = M0 + offsetof("m", "tls")
     fn, frame = c.sym("main·cgoexp_goCallback"), sp + 0x60
     has_m = c.p["thread_m"] == "m"
