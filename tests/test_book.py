@@ -53,3 +53,15 @@ def test_instruction_table_cites_one_go_version():
         if lines:
             assert lines[p.go_line - 1].strip() and not lines[p.go_line - 1].lstrip().startswith("//"), p
     assert "（1.18）" not in book.instruction_table().data
+
+
+def test_a_rel32_before_an_immediate_is_link_dependent_not_different():
+    from gosched_book.runtime.golden import Pair
+
+    def pair(ours: str, go: str, link: bool = True) -> Pair:
+        return Pair("r", 0, "MOVB $1, x(SB)", "", bytes.fromhex(ours), bytes.fromhex(go), 1, link)
+
+    assert pair("c60577ec150001", "c605a81b0a0001").match == "opcode"  # c6 05 rel32 imm8
+    assert pair("c60577ec150002", "c605a81b0a0001").match == "DIFFERENT"  # the immediate differs too
+    assert pair("c60577ec150001", "c605a81b0a0001", link=False).match == "DIFFERENT"
+    assert pair("e811000000", "e8aff3ffff").match == "opcode"

@@ -26,8 +26,11 @@ class Pair:
         """'exact', 'opcode' (rel32 differs only by link layout) or 'DIFFERENT'."""
         if self.ours == self.go:
             return "exact"
-        if self.link_dependent and len(self.ours) == len(self.go) and self.ours[:-4] == self.go[:-4]:
-            return "opcode"
+        if self.link_dependent and len(self.ours) == len(self.go):
+            # Only the rel32 may differ; it is not always last (MOVB $1, sym(SB): rel32, then imm8).
+            diff = [i for i, (a, b) in enumerate(zip(self.ours, self.go)) if a != b]
+            if max(0, diff[-1] - 3) <= min(diff[0], len(self.ours) - 4):  # some 4-byte window holds them
+                return "opcode"
         return "DIFFERENT"
 
 
