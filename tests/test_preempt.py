@@ -137,3 +137,32 @@ def test_the_chapters_comparison_explains_every_difference(routine, preset, step
     assert (h.steps, h.same) == (steps, same)
     assert all(why for *_, why in h.differ) and h.skipped
     assert f"{h.steps} 步里，{h.same} 步完全一致" in reference_table(routine, preset).data
+
+
+def test_from_the_signal_the_injected_call_is_made_by_the_handler():
+    """asyncPreempt:signal: SIGURG, sigtramp, sigtrampgo's pushCall on the saved context, rt_sigreturn
+    into asyncPreempt with [SP] = the interrupted PC, then the same asyncPreempt run as :normal."""
+    from gosched_book.machine import kernel as K
+
+    t = run("asyncPreempt", "signal")
+    k = next(s for s in t.steps if s.routine == K.KERNEL)
+    assert k.regs["rdi"] == K.SIGURG and k.i == 3
+    before = t.regs_at(k.i - 1)
+    interrupted = k.pc
+    entry = next(s.i for s in t.steps if s.routine == "·asyncPreempt")
+    sp = t.regs_at(entry - 1)["rsp"]
+    assert t.steps[entry - 2].routine == "runtime·sigreturn"  # rt_sigreturn resumed into asyncPreempt
+    assert sp == before["rsp"] - 8 and t.memory_at(entry - 1)[sp] == interrupted  # pushCall
+    assert t.end.kind == "return" and t.end.pc == interrupted
+    final = t.regs_at(len(t.steps))
+    assert {r: final[r] for r in final if r != "rip"} == {r: v for r, v in before.items() if r != "rip"}
+    ours = [(s.routine, s.plan9) for s in t.steps[entry - 1:]]
+    normal = [(s.routine, s.plan9) for s in run("asyncPreempt").steps]
+    assert ours == normal  # from asyncPreempt's entry on, the run the recording holds
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_from_the_signal_the_interrupted_pc_is_the_one_the_reader_picks(n):
+    t = run("asyncPreempt", "signal", signal_at=n)
+    k = next(s for s in t.steps if s.routine == "kernel")
+    assert k.i == n and t.end.pc == k.pc

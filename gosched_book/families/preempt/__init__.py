@@ -18,10 +18,13 @@ FAMILY = register(Family(
     routines=(
         Routine("asyncPreempt", "runtime·asyncPreempt：异步抢占，在 g 的栈上保存全部寄存器，asyncPreempt2（替身）"
                                 "→ mcall → g0；被 gogo 重新调度后恢复一切，RET 回到被打断的指令",
-                worlds.async_preempt, ("entry_sp", "bp", "g0_sched_sp", "preempt_stop"), {
+                worlds.async_preempt, ("entry_sp", "bp", "g0_sched_sp", "preempt_stop", "signal_at"), {
             "normal": preset("不调用函数的循环被 SIGURG 打断：信号处理函数注入了对 asyncPreempt 的调用，"
                              "[SP] = 被打断的 PC；asyncPreempt2（替身）→ mcall(gopreempt_m) → gogo 回来，"
-                             "恢复全部寄存器，RET 回到被打断的指令", "return", max_steps=400),
+                             "恢复全部寄存器，RET 回到被打断的指令", "return", max_steps=400, drops=("signal_at",)),
+            "signal": preset("从信号开始：SIGURG 打断循环，内核进入 sigtramp，sigtrampgo（替身）做 pushCall，"
+                             "rt_sigreturn 把 goroutine 送进 asyncPreempt，一路到它的 RET 回到被打断的指令",
+                             "return", build=worlds.from_signal, max_steps=600),
         }, defaults={"g0_sched_sp": STACKS["g0"][1] - 0x38}),
     ),
 ))

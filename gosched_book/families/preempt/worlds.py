@@ -2,6 +2,7 @@
 goroutine's stack has the interrupted PC at [SP] and its PC is asyncPreempt's entry."""
 from __future__ import annotations
 
+from ...machine import kernel as K
 from ...machine.core import G, G_ADDR, STACKS, Ctx, pick
 
 # The recorded depths (reference/asyncPreempt.normal.json): SP at asyncPreempt's entry is
@@ -25,4 +26,22 @@ def async_preempt(c: Ctx) -> None:
     c.arrive[interrupted] = ("return", "asyncPreempt returned to the interrupted PC")
 
 
-__all__ = ["async_preempt"]
+def from_signal(c: Ctx) -> None:
+    """main·spin runs; SIGURG arrives before step `signal_at`: the kernel enters sigtramp on gsignal's
+    stack, sigtrampgo's stand-in does doSigPreempt's pushCall on the saved context, rt_sigreturn
+    resumes the goroutine at asyncPreempt with [SP] = the interrupted PC, and so on to its RET."""
+    hi = STACKS["g"][1]
+    sp = pick(c.p["entry_sp"], hi - ENTRY_DEPTH + 8)  # SP in main·spin: the recorded depth, before the push
+    c.word(sp, c.after_call("main·spincaller", "main·spin"), "return address")
+    c.regs.update(rip=c.sym("main·spin"), rsp=sp, rbp=pick(c.p["bp"], hi - 0x90), r14=G, rax=0x88865C,
+                  rdx=0x7FFFFFFFE7B5, rsi=1, rdi=0xC000062000, r8=4, r12=hi - 0xD8, r13=8)
+    if c.p["preempt_stop"]:
+        c.mem[G_ADDR["g"] + 0xB0] = 1 << 16
+    c.signals.append(K.Signal(c.p["signal_at"], K.SIGURG, c.sym("runtime·sigtramp"), c.sym("runtime·sigreturn")))
+    ret = [p for p in c.img.function_placed("·asyncPreempt") if p.data][-1].address
+    c.leave[ret] = ("return", "asyncPreempt returned to the interrupted PC")
+    c.arrive[c.sym("runtime·preemptPark")] = ("event", "preemptPark")
+    c.shown = ("g", "gsignal", "g0")
+
+
+__all__ = ["async_preempt", "from_signal"]

@@ -28,7 +28,19 @@ TEXT ·sigtrampgo(SB), NOSPLIT, $0
     MOVQ    m_gsignal(DX), DX           // DX = g.m.gsignal
     MOVQ    DX, g(CX)                   // setg(gsignal)：TLS g = gsignal（g(CX) 就是 FS:-8，与 CX 无关）
     MOVQ    DX, R14
-    // 这里真实的 sigtrampgo 调用 sighandler(sig, info, ctx, g)：本书不模拟
+    // 这里真实的 sigtrampgo 调用 sighandler(sig, info, ctx, g)。替身只模拟其中一件事：
+    // SIGURG（sigPreempt）时 doSigPreempt 的 ctxt.pushCall(asyncPreempt, 被打断的 PC)
+    // （signal_unix.go:651-653、341-349，signal_amd64.go:80-87）；不模拟 wantAsyncPreempt、isAsyncSafePoint 的判断。
+    CMPL    AX, $23                     // sig == SIGURG ？
+    JNE     handled
+    MOVQ    0xa0(CX), DX                // DX = ucontext 里保存的 rsp（uc_mcontext.rsp）
+    SUBQ    $8, DX                      // sp -= 8
+    MOVQ    0xa8(CX), SI                // SI = 保存的 rip：被打断的 PC
+    MOVQ    SI, 0(DX)                   // *(*uintptr)(sp) = resumePC：写在 g 的栈上
+    MOVQ    DX, 0xa0(CX)                // c.set_rsp(sp)
+    MOVQ    $·asyncPreempt(SB), SI
+    MOVQ    SI, 0xa8(CX)                // c.set_rip(asyncPreempt)
+handled:
     MOVQ    0(SP), DX
     MOVQ    DX, g(CX)                   // setg(g)：换回被打断的 g
     MOVQ    DX, R14
