@@ -241,3 +241,15 @@ def test_the_chapters_patch_deletes_the_g0_sched_sp_rewrite():
     t = run("cgocallback", patch=cgo.NO_SET_G0_SP)
     assert not any("g0.sched.sp" == w.label and w.value == t.initial_regs["rsp"] - 0x20
                    for s in t.steps for w in s.writes)
+
+
+@pytest.mark.parametrize("routine", ["asmcgocall", "cgocallback"])
+def test_the_chapters_comparison_table_gives_every_difference_a_reason(routine, ref):
+    from gosched_book.chapters import cgo
+
+    h = cgo.held(routine)  # KeyError if a difference had no reason
+    paired = sum(1 for s in run(routine).steps if s.routine in cgo.RECORDED[routine].routines)
+    assert h.steps == paired and h.same == h.steps - len({k for k, *_ in h.differ})
+    if routine == "cgocallback":  # only the TLS slot's place differs (compared as TLS g above)
+        assert {why for *_, why in h.differ} == {cgo._TLS} and len(h.differ) == 2
+    assert "m.tls[0]" in cgo.reference_table(routine).data

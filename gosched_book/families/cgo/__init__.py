@@ -24,7 +24,7 @@ FAMILY = register(Family(
                             drops=("g0_sched_sp",)),
             "no_g": preset("没有 g（TLS g = nil，线程创建或退出时）：在线程栈上直接调用 C（替身）后返回",
                            "return", drops=("g0_sched_sp",)),
-        }),
+        }, defaults={"g0_sched_sp": worlds.G0_SCHED_SP}),
         Routine("cgocallback", "runtime·cgocallback：C 回调 Go，改写 g0.sched.sp，换到 curg 的栈调用 cgocallbackg（替身）",
                 worlds.cgocallback, ("entry_sp", "thread_m", "exitsyscall"), {
             "normal": preset("线程有 m：g0.sched.sp 改成当前 SP，curg 栈上放伪返回地址，cgocallbackg（替身）返回后"
