@@ -9,6 +9,8 @@ from ..machine.kernel import KERNEL
 from ..machine.trace import REGS, Step, Trace, apply_writes
 
 MAX_SLOTS = 14
+# World roles a picture keeps in view even when the stack's lowest words would not include them.
+PINNED = ("fake return address: interrupted PC",)
 GOBUF_FIELDS = tuple(name for name, _, _ in fields("gobuf"))
 
 
@@ -150,6 +152,10 @@ def windows(t: Trace) -> dict[str, tuple[int, int]]:
         bottom = max(min(addrs) - 8, lo)
         if (top - bottom) // 8 + 1 > MAX_SLOTS:  # too tall: keep the lowest words, where SP works
             top = bottom + 8 * (MAX_SLOTS - 1)
+            pinned = [a for a, role in t.roles.items() if role in PINNED and lo <= a < hi]
+            if pinned and max(pinned) > top:  # ... unless a word the story turns on would be cut
+                top = min(max(pinned) + 8, hi - 8)
+                bottom = top - 8 * (MAX_SLOTS - 1)
         out[owner] = (bottom, top)
     return out
 
@@ -257,6 +263,8 @@ def _add_roles(roles: dict[int, str], s: Step) -> dict[int, str]:
             roles[w.addr & ~7] = w.label
         return roles
     for w in s.writes:
+        if roles.get(w.addr & ~7) in PINNED:  # the world named it for what the write will make it
+            continue
         if not w.label.startswith(("g.", "g0.", "m.", "TLS", "gsignal.", "g2.")):
             roles[w.addr & ~7] = _role(s)
     return roles

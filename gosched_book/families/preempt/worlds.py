@@ -33,6 +33,7 @@ def from_signal(c: Ctx) -> None:
     hi = STACKS["g"][1]
     sp = pick(c.p["entry_sp"], hi - ENTRY_DEPTH + 8)  # SP in main·spin: the recorded depth, before the push
     c.word(sp, c.after_call("main·spincaller", "main·spin"), "return address")
+    c.roles[sp - 8] = "fake return address: interrupted PC"  # where pushCall will write (the word is 0 now)
     c.regs.update(rip=c.sym("main·spin"), rsp=sp, rbp=pick(c.p["bp"], hi - 0x90), r14=G, rax=0x88865C,
                   rdx=0x7FFFFFFFE7B5, rsi=1, rdi=0xC000062000, r8=4, r12=hi - 0xD8, r13=8)
     if c.p["preempt_stop"]:
