@@ -349,10 +349,10 @@ def pre_stop() -> Exercise:
     return Exercise(
         "pre_stop",
         "把 gp.preemptStop 改成 true 再运行：asyncPreempt2 走哪条路？这时 goroutine 会回到被打断的指令吗？",
-        f"结束时：{escape(t.end.summary)}。preemptStop 表示这次抢占要把 g 停成 _Gpreempted（例如 GC 要停下它扫描栈），"
+        f"结束时：{escape(t.end.summary)}。preemptStop 表示这次抢占要把 g 停成 _Gpreempted（GC 扫描栈之前调用的 suspendG 就这样请求），"
         "不只是让出；asyncPreempt2 于是 mcall(preemptPark) 而不是 mcall(gopreempt_m)。g 不会进运行队列，"
         "要等请求停下它的那一方把它恢复，之后才会被调度、回到 asyncPreempt2，再一路恢复寄存器回到被打断的指令。",
-        ("runtime2.go:446", "preempt.go:305-309", "proc.go:3409-3412"),
+        ("runtime2.go:446", "preempt.go:305-309", "proc.go:3409-3412", "mgcmark.go:232", "preempt.go:204-206"),
         ("asyncPreempt:normal+preempt_stop=True", len(t.steps)),
     )
 

@@ -7,7 +7,7 @@ from ...scenario.family import Family, Param, Routine, preset, register
 from . import worlds
 
 PREEMPT_STOP = Param("preempt_stop", "choice", False, "gp.preemptStop",
-                     "抢占的目的：只是让出（调度器要换人），还是要停在安全点（例如 GC 要扫描它的栈）", (False, True),
+                     "抢占的目的：只是让出（调度器要换人），还是要停成 _Gpreempted（GC 扫描栈前的 suspendG 这样请求）", (False, True),
                      {False: "false：mcall(gopreempt_m)，放回运行队列", True: "true：mcall(preemptPark)，停成 _Gpreempted"})
 
 FAMILY = register(Family(
