@@ -113,7 +113,7 @@ def reference_table():
         ["g0.sched.sp", f"真实 {_signed(c.sched_sp_real)}，本书 {_signed(c.sched_sp_ours)}",
          f"差 {c.sched_sp_ours - c.sched_sp_real:#x}：真实的 mstart0 有自己的帧，替身没有"],
     ]
-    return _html(_table(["", "数量", "说明"], rows, "gsb-regs"))
+    return _html(_table(["对照项", "数量", "说明"], rows, "gsb-regs"))
 
 
 def newg_link():
