@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import ctypes
 import struct
+from itertools import compress
+from operator import ne
 from dataclasses import dataclass, field
 
 from unicorn import (
@@ -16,7 +18,7 @@ from . import kernel as K
 from .ends import summarize
 from .engine import UC_REGS as _UC_REGS, lease
 from .operands import accesses, canonical
-from .trace import REGS, End, Step, Trace, Write
+from .trace import REGS, End, Step, Trace, Write, new_step
 from .world import MASK, World
 
 _FAULTS = {
@@ -31,6 +33,9 @@ _LOW52 = (1 << 52) - 1  # Unicorn reports fault addresses cut to 52 bits
 
 
 _N = len(REGS)
+if REGS[-1] != "rip":  # changed below relies on it
+    raise ImportError("machine.trace.REGS must end with rip")
+_BUT_RIP = REGS[:-1]
 
 
 class _RegReader:
@@ -122,16 +127,16 @@ class _Recorder:
         prev = self._prev
         if self._prev_of is not self.prev_regs:  # set elsewhere (the start, a kernel step)
             prev = tuple(self.prev_regs[r] for r in REGS)
-        changed = tuple(r for r, a, b in zip(REGS, vals, prev) if a != b and r != "rip")
+        changed = tuple(compress(_BUT_RIP, map(ne, vals, prev)))  # rip (last) and RFLAGS fall off the end
         writes = p["writes"]
         shown = ()
         if writes:
             sp, label = regs["rsp"], self.world.symbols.label
             shown = tuple(Write(a, s, v, label(a, sp)) for a, s, v in writes)
-        self.steps.append(Step(
+        self.steps.append(new_step(
             len(self.steps) + 1, p["routine"], p["pc"], p["bytes"], p["plan9"], p["intel"], p["file"],
             p["line"], p["comment"], regs, changed, shown, self._tls_after(uc, writes),
-            note or p.get("note", ""), vals[_N]))
+            note or p.get("note", ""), vals[_N], False))
         self.prev_regs = self._prev_of = regs
         self._prev = vals[:_N]
 
