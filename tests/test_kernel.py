@@ -61,10 +61,22 @@ TEXT main·krestorer(SB), NOSPLIT, $0-0
 
 TEXT main·kdone(SB), NOSPLIT, $0-0
 	INT	$3
+
+// X1 across a signal whose handler writes X1: rt_sigreturn brings the old X1 back.
+TEXT main·kxmm(SB), NOSPLIT, $0-0
+	MOVQ	$1, AX
+	ADDQ	$2, AX
+	MOVQ	X1, BX
+	RET
+
+TEXT main·kxhandler(SB), NOSPLIT, $0-0
+	MOVQ	$5, R8
+	MOVQ	R8, X1
+	RET
 """
 
 
-def _world(entry: str, signal_at: int = 0):
+def _world(entry: str, signal_at: int = 0, handler: str = "main·khandler"):
     def build(c) -> None:
         sp = STACKS["g"][1] - 0x80
         c.word(sp, c.sym("main·kdone"), "return address")
@@ -72,7 +84,7 @@ def _world(entry: str, signal_at: int = 0):
         c.arrive[c.sym("main·kdone")] = ("return", "returned")
         c.mem[0x560098] = 0xABC  # m.tls[2]: what FS:-8 reads once FS = 0x5600a0
         if signal_at:
-            c.signals.append(K.Signal(signal_at, K.SIGURG, c.sym("main·khandler"),
+            c.signals.append(K.Signal(signal_at, K.SIGURG, c.sym(handler),
                                       c.sym("main·krestorer")))
     return build
 
@@ -87,6 +99,8 @@ def kfam(tmp_path_factory):
                 {"normal": preset("x", "return")}),
         Routine("kgetpid", "getpid", _world("main·kgetpid"), (), {"normal": preset("x", "event")}),
         Routine("ksignal", "signal", _world("main·kbusy", 2), (), {"normal": preset("x", "return")}),
+        Routine("kxmm", "signal and X1", _world("main·kxmm", 2, "main·kxhandler"), (),
+                {"normal": preset("x", "return")}),
     ))
     family.register(fam)
     yield fam
@@ -144,6 +158,14 @@ def test_a_signal_is_delivered_on_the_altstack_and_sigreturn_resumes(kfam):
     assert t.end.kind == "return" and t.steps[-2].regs["rax"] == 6
 
 
+def test_rt_sigreturn_restores_the_xmm_registers_from_the_xsave_area(kfam):
+    t = run("kxmm")
+    handler = next(s for s in t.steps if s.plan9.startswith("MOVQ\tR8, X1"))
+    assert handler.routine == "main·kxhandler"
+    after = next(s for s in t.steps if s.plan9.startswith("MOVQ\tX1, BX"))
+    assert after.i > handler.i and after.regs["rbx"] == 0  # X1 was 0 when the signal came, and is again
+
+
 def test_tls_g_of_the_world_is_read_through_fs(kfam):
     t = run("ksignal")
     assert all(s.tls_g == G for s in t.steps)
@@ -173,6 +195,10 @@ def _frame_of_recording(name: str):
     return rec, k_entry, new, ours
 
 
+def _in_frame(words: dict, frame: int) -> dict:
+    return {a: v for a, v in words.items() if frame <= a < frame + K.FRAME_SIZE}
+
+
 def test_the_signal_frame_is_linuxs_word_for_word():
     """Every word of rt_sigframe (pretcode, ucontext, siginfo) as the real kernel wrote it, and the
     handler's registers; the one difference is mcontext.trapno (the thread's last trap number)."""
@@ -184,11 +210,16 @@ def test_the_signal_frame_is_linuxs_word_for_word():
     assert new["rip"] == k_entry.regs_after["rip"] == rec.symbols["runtime.sigtramp.abi0"]
     theirs = {a: v for a, v in k_entry.mem_after.items() if frame <= a < frame + K.FRAME_SIZE}
     trapno = frame + K.UC_OFFSET + K.MCONTEXT + 8 * 20
-    differ = {a - frame for a in set(theirs) | set(ours) if theirs.get(a, 0) != ours.get(a, 0)}
+    mine = _in_frame(ours, frame)
+    differ = {a - frame for a in set(theirs) | set(mine) if theirs.get(a, 0) != mine.get(a, 0)}
     # trapno is current->thread.trap_nr (setup_sigcontext): the last trap the thread took, under gdb
     # its breakpoint's #BP (3) -- the book's reading; the book's thread took none and writes 0.
     assert differ <= {trapno - frame} and ours[trapno] == 0
     assert len([a for a in ours if ours[a]]) >= 20  # the registers, pretcode, uc_stack, siginfo
+    fp = ours[frame + K.UC_OFFSET + K.MCONTEXT + 8 * 23]
+    assert fp == rec.structures["gsignal.stack.hi"] - K.MATH_FRAME
+    for o, _label, _v in K.FPU_WORDS:  # the xsave area's header, as the real kernel wrote it
+        assert ours[fp + o] == k_entry.mem_after[fp + o], hex(o)
 
 
 def test_the_signal_frame_on_g0_differs_only_by_the_syscall_restart():
@@ -200,7 +231,8 @@ def test_the_signal_frame_on_g0_differs_only_by_the_syscall_restart():
     for r in ("rdi", "rsi", "rdx", "rsp", "rax"):
         assert new[r] == k_entry.regs_after[r], r
     theirs = {a: v for a, v in k_entry.mem_after.items() if frame <= a < frame + K.FRAME_SIZE}
-    differ = {a for a in set(theirs) | set(ours) if theirs.get(a, 0) != ours.get(a, 0)}
+    mine = _in_frame(ours, frame)
+    differ = {a for a in set(theirs) | set(mine) if theirs.get(a, 0) != mine.get(a, 0)}
     mc = frame + K.UC_OFFSET + K.MCONTEXT
     rax, rip = mc + 8 * K.SIGCONTEXT.index("rax"), mc + 8 * K.SIGCONTEXT.index("rip")
     assert differ == {rax, rip}

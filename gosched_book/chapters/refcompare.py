@@ -133,11 +133,13 @@ def compare(t, rec: Recording, routines: dict[str, str], symmap: dict[str, str],
         before, now = t.memory_at(k - 1), t.memory_at(k)
         book_now = {vals.where(a): v for a, v in now.items()}
         ref_now = {vals.where_ref(a): v for a, v in e.mem_after.items()}
-        mine = {vals.where(a) for a in {w.addr & ~7 for w in s.writes} if before.get(a) != now.get(a)}
+        mine = {vals.where(a) for a in {w.addr & ~7 for w in s.writes} if before.get(a, 0) != now.get(a, 0)}
         theirs = {vals.where_ref(a) for a in e.written()}
-        if e.kind == "kernel":  # the FPU/xsave area is not modelled: compare rt_sigframe itself
+        if e.kind == "kernel":  # rt_sigframe and the xsave header (the vector registers' contents differ)
             frame = e.regs_after["rsp"]
-            theirs = {vals.where_ref(a) for a in e.written() if a < frame + K.FRAME_SIZE}
+            fp = e.mem_after.get(frame + K.UC_OFFSET + K.MCONTEXT + 8 * 23, 0)  # mcontext.fpstate
+            header = {fp + o for o, _, _ in K.FPU_WORDS}  # the xsave area's header, not the registers in it
+            theirs = {vals.where_ref(a) for a in e.written() if a < frame + K.FRAME_SIZE or a in header}
         for a in (mine & watched) | theirs:
             if not vals.same(book_now.get(a, 0), ref_now.get(a, 0)):
                 bad.append(f"mem {a}: {book_now.get(a, 0):#x} vs {ref_now.get(a, 0):#x}")

@@ -127,7 +127,8 @@ def signal_frame(preset: str = "normal", **params):
     sp = k.regs["rsp"]
     rows = []
     for w in sorted(k.writes, key=lambda w: w.addr):
-        if w.value == 0 and ("reserved" in w.label or "_sifields" in w.label or w.label == "ucontext.uc_link"):
+        if w.value == 0 and ("reserved" in w.label or "_sifields" in w.label or ".xmm" in w.label
+                             or w.label == "ucontext.uc_link"):
             continue
         desc = t.labels.get(w.value, "")
         rows.append([f"SP+{w.addr - sp:#x}", escape(role_zh(w.label)), f"<code>{w.value:#x}</code>",
@@ -135,8 +136,8 @@ def signal_frame(preset: str = "normal", **params):
     hi = STACKS["gsignal"][1]
     fp = {w.label: w.value for w in k.writes}["ucontext.mcontext.fpstate"]
     head = (f"<p>第 {k.i} 步，内核在 gsignal 栈上 SP = hi−{hi - sp:#x} 处摆好 rt_sigframe；"
-            f"FPU/xsave 区从 SP+{fp - sp:#x} 起（{hi - fp:#x} 字节，照录制的 CPU），内容本书不模拟。"
-            "值为 0 的保留字和 siginfo 其余字段略去。</p>")
+            f"FPU/xsave 区从 SP+{fp - sp:#x} 起（{hi - fp:#x} 字节，照录制的 CPU）：本书写它的头部和 XMM 寄存器，"
+            "x87 与 AVX 的状态不模拟。值为 0 的保留字、XMM 和 siginfo 其余字段略去。</p>")
     return _html(head + _table(["位置", "字段", "值", "值是什么"], rows))
 
 

@@ -57,6 +57,16 @@ USER_CS, USER_DS = 0x33, 0x2B
 # 0xb88 = this area (rounded to 64 bytes) + 0x1b8 (the frame) + 0x10 (align_sigframe's -8 after
 # rounding 0x1b8 down to 16). Any xsave size in (0x97c, 0x9bc] gives the same SP.
 MATH_FRAME = 0x9C0
+# The xsave area's header words, as the recorded CPU's kernel wrote them (reference/sigtramp.*.json, the
+# same in both): the x87 control word after fninit, MXCSR with this CPU's MXCSR_MASK, the software-
+# reserved words (FP_XSTATE_MAGIC1, extended size 0x984, the CPU's xfeatures 0xe7, xstate size 0x980),
+# the XSAVE header's xstate_bv (x87 and SSE in use) and FP_XSTATE_MAGIC2 at the end
+# (arch/x86/include/uapi/asm/sigcontext.h). The XMM registers go at 0xa0 + 16 * i.
+FPU_WORDS = ((0x0, "fpstate.cwd", 0x37F), (0x18, "fpstate.mxcsr/mxcsr_mask", 0x2FFFF << 32 | 0x1F80),
+             (0x1D0, "fpstate.sw_reserved.magic1/extended_size", 0x984 << 32 | 0x46505853),
+             (0x1D8, "fpstate.sw_reserved.xfeatures", 0xE7), (0x1E0, "fpstate.sw_reserved.xstate_size", 0x980),
+             (0x200, "xsave_header.xfeatures", 0x3), (0x980, "fpstate.magic2", 0x46505845))
+FPU_XMM = 0xA0
 # eflags bits restore_sigcontext takes from the context (FIX_EFLAGS, arch/x86/kernel/signal.c).
 FIX_EFLAGS = 0x40000 | 0x800 | 0x400 | 0x100 | 0x80 | 0x40 | 0x10 | 0x4 | 0x1 | 0x10000
 DF, TF, RF = 0x400, 0x100, 0x10000  # cleared by handle_signal before the handler runs
@@ -198,7 +208,8 @@ def sys_sigaltstack(k: Kernel, mem, regs: dict) -> tuple[dict, str]:
 
 
 def sys_rt_sigreturn(k: Kernel, mem, regs: dict) -> tuple[dict, str]:
-    """rt_sigreturn: the frame is at SP - 8; restore uc_mcontext, the mask and the altstack."""
+    """rt_sigreturn: the frame is at SP - 8; restore uc_mcontext (and the XMM registers from the
+    xsave area it points to), the mask and the altstack."""
     frame = regs["rsp"] - 8
     uc = frame + UC_OFFSET
     word = lambda o: int.from_bytes(mem.read(uc + o, 8), "little")  # noqa: E731
@@ -207,6 +218,12 @@ def sys_rt_sigreturn(k: Kernel, mem, regs: dict) -> tuple[dict, str]:
     out["eflags"] = (regs["eflags"] & ~FIX_EFLAGS) | (saved_flags & FIX_EFLAGS)
     k.blocked = word(0x128)
     ss_sp, ss_flags, ss_size = word(0x10), word(0x18) & 0xFFFFFFFF, word(0x20)
+    fp = word(MCONTEXT + 8 * 23)  # mcontext.fpstate: the XMM registers come back from the xsave area
+    if fp:
+        raw = lambda a: int.from_bytes(mem.read(a, 8), "little")  # noqa: E731
+        for i in range(16):
+            x = fp + FPU_XMM + 16 * i
+            out[f"xmm{i}"] = raw(x) | raw(x + 8) << 64
     k.resumed_at = out["rip"]
     if ss_flags != SS_ONSTACK:  # restore_altstack: do_sigaltstack, which refuses while on it
         k.altstack = (0, 0, SS_DISABLE) if ss_flags == SS_DISABLE else (ss_sp, ss_size, 0)
@@ -234,9 +251,10 @@ def frame_of(k: Kernel, sp: int, onstack: bool) -> tuple[int, int] | None:
     return frame, fp
 
 
-def frame_words(k: Kernel, sig: Signal, regs: dict, eflags: int, frame: int, fp: int
+def frame_words(k: Kernel, sig: Signal, regs: dict, eflags: int, frame: int, fp: int, xmm: tuple = ()
                 ) -> list[tuple[int, int, str]]:
-    """(address, value, label) of every word __setup_rt_frame writes (the FPU area aside)."""
+    """(address, value, label) of every word __setup_rt_frame writes: the frame, and of the FPU area
+    its header words and the XMM registers (the x87 and AVX state stay unmodelled)."""
     ss_sp, size, _ = k.altstack
     v = {"rt_sigframe.pretcode": sig.restorer,
          "ucontext.uc_flags": UC_FP_XSTATE | UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS,
@@ -249,10 +267,16 @@ def frame_words(k: Kernel, sig: Signal, regs: dict, eflags: int, frame: int, fp:
          "ucontext.mcontext.fpstate": fp, "ucontext.uc_sigmask": k.blocked,
          "siginfo.si_signo/si_errno": sig.signo, "siginfo.si_code": SI_TKILL & 0xFFFFFFFF,
          "siginfo.si_pid/si_uid": sig.pid | sig.uid << 32}
-    return [(frame + o, v.get(label, 0) & MASK, label) for o, label in _FRAME_WORDS]
+    words = [(frame + o, v.get(label, 0) & MASK, label) for o, label in _FRAME_WORDS]
+    words += [(fp + o, value, label) for o, value, label in ((o, val, lab) for o, lab, val in FPU_WORDS)]
+    for i, x in enumerate(xmm):
+        words += [(fp + FPU_XMM + 16 * i, x & MASK, f"fpstate.xmm{i}.lo"),
+                  (fp + FPU_XMM + 16 * i + 8, x >> 64 & MASK, f"fpstate.xmm{i}.hi")]
+    return words
 
 
-def deliver(k: Kernel, sig: Signal, regs: dict, eflags: int, write) -> tuple[dict, int, str] | None:
+def deliver(k: Kernel, sig: Signal, regs: dict, eflags: int, write, xmm: tuple = ()
+            ) -> tuple[dict, int, str] | None:
     """Lay out the rt_sigframe and enter the handler: (new registers, new eflags, note).
 
     None when get_sigframe fails (the altstack would overflow: Linux forces SIGSEGV)."""
@@ -261,7 +285,7 @@ def deliver(k: Kernel, sig: Signal, regs: dict, eflags: int, write) -> tuple[dic
     if where is None:
         return None
     frame, fp = where
-    for addr, value, label in frame_words(k, sig, regs, eflags, frame, fp):
+    for addr, value, label in frame_words(k, sig, regs, eflags, frame, fp, xmm):
         write(addr, value, label)
     k.blocked |= 1 << (sig.signo - 1)  # the handler runs with its own signal blocked (no SA_NODEFER)
     new = {"rdi": sig.signo, "rax": 0, "rsi": frame + INFO_OFFSET, "rdx": frame + UC_OFFSET,
@@ -270,7 +294,7 @@ def deliver(k: Kernel, sig: Signal, regs: dict, eflags: int, write) -> tuple[dic
     switched = "换到备用栈（sigaltstack）" if not k.on_sig_stack(regs["rsp"]) and sig.onstack else "仍在原来的栈上"
     note = (f"内核：投递 {name}（{sig.signo}）：打断 {regs['rip']:#x}，{switched}，"
             f"在 {frame:#x} 摆好 rt_sigframe（[SP] = restorer，ucontext 在 SP+8，siginfo 在 SP+0x138，"
-            f"FPU/xsave 区在 {fp:#x}，内容本书不模拟），DI = {sig.signo}，SI = &siginfo，DX = &ucontext，"
+            f"FPU/xsave 区在 {fp:#x}：本书写它的头部和 XMM 寄存器，x87 与 AVX 的状态不模拟），DI = {sig.signo}，SI = &siginfo，DX = &ucontext，"
             f"进入处理函数 {sig.handler:#x}")
     return new, eflags & ~(DF | TF | RF), note
 

@@ -270,7 +270,8 @@ class _Recorder:
             pairs.append((a, v, label))
 
         try:
-            done = K.deliver(self.kernel, sig, regs, eflags, write)
+            xmm = tuple(uc.reg_read(getattr(X, f"UC_X86_REG_XMM{i}")) for i in range(16))
+            done = K.deliver(self.kernel, sig, regs, eflags, write, xmm)
         except UcError:
             done = None
         if done is None:

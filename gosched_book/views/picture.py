@@ -144,7 +144,7 @@ def role_zh(role: str) -> str:
         return FRAME_ZH[role]
     if role.startswith("ucontext.mcontext."):
         return f"信号帧 ucontext：保存的 {role[18:]}"
-    if role.startswith(("ucontext.", "siginfo.")):
+    if role.startswith(("ucontext.", "siginfo.", "fpstate.", "xsave_header.")):
         head, _, rest = role.partition(".")
         return f"信号帧 {head}：{rest}"
     return ROLE_ZH.get(role, role)
