@@ -137,3 +137,19 @@ def test_build_constraints_are_evaluated_for_linux_amd64():
     assert gosource._name_ok("os_linux.go") and not gosource._name_ok("os_windows.go")
     assert gosource._name_ok("asm_amd64.s") and not gosource._name_ok("asm_arm64.s")
     assert gosource._ifdef(["#ifdef GOOS_windows", "CALL x", "#else", "CALL y", "#endif"]) == ["", "", "", "CALL y", ""]
+
+
+def test_every_preset_is_listed_and_linked(monkeypatch):
+    monkeypatch.setenv("GOSCHED_BOOK_SITE", "1")
+    html = switchmap.presets_html("90-switch-map")
+    for routine in family.routines():
+        for name in family.presets_of(routine):
+            t = run(routine, name)
+            assert f"#{routine}:{name}:{max(1, len(t.steps))}'" in html
+            assert f"<td>{len(t.steps)}</td>" in html
+
+
+def test_the_map_pages_prose_names_every_routine_that_writes_g0_sched():
+    """90-switch-map says two routines write g0.sched (mstart1 in rt0_go, and cgocallback): update
+    its prose when this changes."""
+    assert set(switchmap.patterns()["writes_g0_sched"]) == {"rt0_go", "cgocallback"}

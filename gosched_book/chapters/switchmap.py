@@ -325,3 +325,28 @@ def steppers(here: str) -> None:
 
     for r in unlinked(here):
         display(show(r))
+
+
+def presets_html(here: str = "") -> str:
+    """Every preset of every routine: where SP goes and how the run ends, each linked to its stepper."""
+    pages = stepper_pages(exclude=here)
+    trs = []
+    for routine in family.routines():
+        stem = pages.get(routine, "")
+        for name, p in family.presets_of(routine).items():
+            t = api.run(routine, name)
+            owners = [_owner(t, t.regs_at(k)["rsp"]) for k in range(len(t.steps) + 1)]
+            seq = [o for k, o in enumerate(owners) if k == 0 or o != owners[k - 1]]
+            link = href(stem, f"{routine}:{name}", max(1, len(t.steps)))
+            trs.append(f"<tr><th scope='row'><a href='{escape(link, quote=True)}'>{_c(routine)}<wbr>{_c(':' + name)}</a></th>"
+                       f"<td>{escape(p.title)}</td><td>{' → '.join(escape(STACK_NAMES.get(o, o)) for o in seq)}</td>"
+                       f"<td>{len(t.steps)}</td><td>{escape(t.end.summary)}</td></tr>")
+    th = "".join(f"<th scope='col'>{h}</th>" for h in ("场景", "做什么", "栈", "步数", "结束"))
+    return (f"<div class='gsb-map' tabindex='0' role='region' aria-label='每个场景（可左右滚动）'>"
+            f"<table><thead><tr>{th}</tr></thead><tbody>{''.join(trs)}</tbody></table></div>")
+
+
+def presets(here: str = ""):
+    from .book import _html
+
+    return _html(presets_html(here))
