@@ -16,8 +16,8 @@ SET_HELP = (
 )
 PATCH_HELP = (
     "change one line of a routine's listing for this run (repeatable): FILE:LINE=TEXT replaces "
-    "the line (empty TEXT deletes it), FILE:LINE+=TEXT inserts TEXT after LINE (0: at the top); "
-    "e.g. --patch systemstack.s:29="
+    "the line (empty TEXT deletes it), FILE:LINE+=TEXT inserts TEXT after LINE (0: at the top; empty TEXT: an empty "
+    "line), FILE:LINE-= removes LINE; e.g. --patch systemstack.s:29="
 )
 LIMITS = (f"Limits: at most {MAX_STEPS} steps (--set max_steps=N, default 256); values are "
           "64-bit. --json streams one step per line, so memory stays proportional to the trace "
@@ -83,7 +83,8 @@ def _main(argv: list[str] | None) -> int:
             for name, p in presets.items():
                 print(f"    {name:<12} {p.expect:<7} {p.title}")
         print(f"\n--set FIELD=VALUE takes {fields_help()}")
-        print("--patch FILE:LINE=TEXT (empty TEXT deletes) or FILE:LINE+=TEXT (insert after LINE); "
+        print("--patch FILE:LINE=TEXT (empty TEXT deletes), FILE:LINE+=TEXT (insert after LINE) or "
+              "FILE:LINE-= (remove LINE); "
               "the chapters use:")
         from .whatif.controls import chapter_patches
 

@@ -188,7 +188,7 @@ def test_patch_that_removes_what_the_world_needs_is_a_scenario_error():
 @pytest.mark.parametrize("spec, why", [
     ("nofile.s:3=", "systemstack.s"), ("systemstack.s:0=", "line must be"),
     ("systemstack.s:9999=", "line must be"), ("systemstack.s=NOP", "FILE:LINE"),
-    ("systemstack.s:x=NOP", "FILE:LINE"), ("systemstack.s:3+=", "needs text"),
+    ("systemstack.s:x=NOP", "FILE:LINE"), ("systemstack.s:3-=NOP", "takes no text"),
     ("systemstack.s:3=" + "N" * 300, "one line"),
 ])
 def test_bad_patches_say_what_is_expected(spec, why):

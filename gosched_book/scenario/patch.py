@@ -6,14 +6,20 @@ with the line numbers a reader sees in that file:
     Patch("systemstack.s", 29, "")                 # delete line 29 (None or "" deletes)
     Patch("systemstack.s", 29, "MOVQ AX, R14")     # replace line 29
     Patch("mcall.s", 12, "NOP", insert=True)       # insert a new line after line 12 (0: at the top)
+    Patch("mcall.s", 12, "", insert=True)          # insert an empty line after line 12
+    Patch("mcall.s", 12, remove=True)              # take line 12 out
 
 A deleted line becomes an empty line, so the lines after it keep their numbers; an inserted line
-moves the lines after it down by one. Several patches all use the original numbering.
+moves the lines after it down by one, a removed line moves them up by one (the editor's edits are
+inserts and removals, so the run's listing is the editor's text line for line). Several patches all
+use the original numbering; inserts after one line run in the order given, identical ones included.
+Two patches that say different things about one line are refused.
 
 The spec form, for the CLI's `--patch` and for scenario keys:
 
     FILE:LINE=TEXT       replace (empty TEXT deletes)
-    FILE:LINE+=TEXT      insert TEXT after LINE
+    FILE:LINE+=TEXT      insert TEXT after LINE (empty TEXT: an empty line)
+    FILE:LINE-=          remove LINE
 """
 from __future__ import annotations
 
@@ -30,6 +36,7 @@ class Patch:
     line: int
     text: str | None = None  # None or "": delete the line
     insert: bool = False  # True: a new line after `line`
+    remove: bool = False  # True: take `line` out (the lines after it move up)
 
     def __post_init__(self) -> None:
         files = _files()
@@ -37,6 +44,10 @@ class Patch:
             raise ScenarioError(f"patch: no listing file {self.file!r}; files: {', '.join(files)}")
         if not isinstance(self.insert, bool):
             raise ScenarioError(f"patch: insert must be True or False, got {self.insert!r}")
+        if not isinstance(self.remove, bool):
+            raise ScenarioError(f"patch: remove must be True or False, got {self.remove!r}")
+        if self.insert and self.remove:
+            raise ScenarioError("patch: a patch inserts a line or removes one, not both")
         n = _line_count(self.file)
         lo = 0 if self.insert else 1
         if not isinstance(self.line, int) or isinstance(self.line, bool) or not lo <= self.line <= n:
@@ -47,23 +58,28 @@ class Patch:
         text = self.text or ""
         if "\n" in text or "\r" in text or len(text) > MAX_TEXT:
             raise ScenarioError(f"patch: text must be one line of at most {MAX_TEXT} characters")
-        if not text and self.insert:
-            raise ScenarioError("patch: an inserted line needs text")
+        if text and self.remove:
+            raise ScenarioError("patch: a removed line takes no text")
         object.__setattr__(self, "text", text)
 
     @property
     def deletes(self) -> bool:
-        return not self.text
+        return not self.text and not self.insert
 
     @property
     def spec(self) -> str:
-        """`FILE:LINE=TEXT` or `FILE:LINE+=TEXT`."""
-        return f"{self.file}:{self.line}{'+=' if self.insert else '='}{self.text}"
+        """`FILE:LINE=TEXT`, `FILE:LINE+=TEXT` or `FILE:LINE-=`."""
+        op = "+=" if self.insert else "-=" if self.remove else "="
+        return f"{self.file}:{self.line}{op}{self.text}"
 
     def describe(self) -> str:
         """One Chinese phrase for titles and end messages."""
         if self.insert:
+            if not self.text:
+                return f"在 {self.file} 第 {self.line} 行后插入一个空行"
             return f"在 {self.file} 第 {self.line} 行后插入 `{self.text}`"
+        if self.remove:
+            return f"去掉 {self.file} 第 {self.line} 行"
         if self.deletes:
             return f"删去 {self.file} 第 {self.line} 行"
         return f"把 {self.file} 第 {self.line} 行改为 `{self.text}`"
@@ -78,22 +94,32 @@ def _files() -> tuple[str, ...]:
 def _line_count(file: str) -> int:
     from .family import source
 
-    return len(source(file).splitlines())
+    return len(lines_of(source(file)))
+
+
+def lines_of(text: str) -> list[str]:
+    """A listing's lines as the assembler numbers them: they end only at \n (str.splitlines would
+    also split at U+2028 and friends); a final \n ends the last line."""
+    lines = text.replace("\r\n", "\n").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
 
 
 def parse_patch(spec: str) -> Patch:
-    """`FILE:LINE=TEXT` (replace; empty deletes) or `FILE:LINE+=TEXT` (insert after LINE)."""
+    """`FILE:LINE=TEXT` (replace; empty deletes), `FILE:LINE+=TEXT` (insert after LINE) or
+    `FILE:LINE-=` (remove LINE)."""
     if not isinstance(spec, str):
         raise ScenarioError(f"patch must be 'FILE:LINE=TEXT', got {spec!r}")
     head, eq, text = spec.partition("=")
     file, colon, line = head.partition(":")
-    insert = line.endswith("+")
-    line = line[:-1] if insert else line
+    op = line[-1:] if line[-1:] in ("+", "-") else ""
+    line = line[:-1] if op else line
     if not eq or not colon or not line.strip().isdigit() or not line.strip().isascii():
         raise ScenarioError(
-            f"patch must be FILE:LINE=TEXT (empty TEXT deletes) or FILE:LINE+=TEXT (insert), "
-            f"e.g. systemstack.s:29=; got {spec!r}")
-    return Patch(file.strip(), int(line), text, insert)
+            f"patch must be FILE:LINE=TEXT (empty TEXT deletes), FILE:LINE+=TEXT (insert) or "
+            f"FILE:LINE-= (remove), e.g. systemstack.s:29=; got {spec!r}")
+    return Patch(file.strip(), int(line), text, insert=op == "+", remove=op == "-")
 
 
 def as_patches(value) -> tuple[Patch, ...]:
@@ -105,16 +131,26 @@ def as_patches(value) -> tuple[Patch, ...]:
     if not isinstance(value, (list, tuple, set, frozenset)):
         raise ScenarioError(f"patch must be a Patch, a 'FILE:LINE=TEXT' string or a list of them, "
                             f"got {type(value).__name__}")
+    if isinstance(value, (set, frozenset)):  # no order to keep: a set cannot hold two equal inserts
+        value = sorted(value)
     given = [v if isinstance(v, Patch) else parse_patch(v) for v in value]
-    # Sorted by place; inserts after the same line keep the order they were given in.
-    out = tuple(sorted(dict.fromkeys(given), key=lambda p: (p.file, p.line, p.insert)))
-    seen = set()
-    for p in out:
-        if not p.insert and (p.file, p.line) in seen:
-            raise ScenarioError(f"patch: line {p.file}:{p.line} is patched twice")
-        if not p.insert:
-            seen.add((p.file, p.line))
-    return out
+    # Every insert runs, identical ones too (what the reader typed is what runs); a line's own
+    # patch (replace or remove) may be given twice only if both say the same thing.
+    own: dict[tuple[str, int], Patch] = {}
+    kept: list[Patch] = []
+    for p in given:
+        if p.insert:
+            kept.append(p)
+            continue
+        was = own.setdefault((p.file, p.line), p)
+        if was is p:
+            kept.append(p)
+        elif was != p:
+            raise ScenarioError(f"patch: {p.file}:{p.line} is patched twice in different ways: "
+                                f"{was.spec!r} and {p.spec!r}")
+    # Sorted by place (a line's own patch before the inserts after it); inserts after the same
+    # line keep the order they were given in (sorted is stable).
+    return tuple(sorted(kept, key=lambda p: (p.file, p.line, p.insert)))
 
 
 def diff_patches(file: str, text: str) -> tuple[Patch, ...]:
@@ -125,19 +161,14 @@ def diff_patches(file: str, text: str) -> tuple[Patch, ...]:
 
     if not isinstance(text, str):
         raise ScenarioError(f"the edited listing must be text, got {type(text).__name__}")
-    # Lines end only at \n (and \r\n), as in the assembler; str.splitlines would also split at U+2028.
-    old = source(file).replace("\r\n", "\n").split("\n")
-    new = text.replace("\r\n", "\n").split("\n")
-    for lines in (old, new):
-        if lines and lines[-1] == "":
-            lines.pop()
+    old, new = lines_of(source(file)), lines_of(text)
     out: list[Patch] = []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
         if op == "equal":
             continue
         pairs = min(i2 - i1, j2 - j1) if op == "replace" else 0
         out += [Patch(file, i1 + k + 1, new[j1 + k]) for k in range(pairs)]
-        out += [Patch(file, n + 1, "") for n in range(i1 + pairs, i2)]  # deleted
+        out += [Patch(file, n + 1, remove=True) for n in range(i1 + pairs, i2)]  # taken out
         after = i1 + pairs if pairs else i1
         out += [Patch(file, after, new[j], insert=True) for j in range(j1 + pairs, j2)]
     return as_patches(out)
@@ -146,12 +177,12 @@ def diff_patches(file: str, text: str) -> tuple[Patch, ...]:
 
 def apply(source: str, file: str, patches: tuple[Patch, ...]) -> tuple[str, frozenset[int]]:
     """The patched text of `file` and the numbers of its patched lines (in the new text)."""
-    lines = source.splitlines()
+    lines = lines_of(source)
     # New line number of each original line, and the patched lines, after all patches.
     mine = [p for p in patches if p.file == file]
     out: list[str] = []
     marked: set[int] = set()
-    replaced = {p.line: p for p in mine if not p.insert}
+    replaced = {p.line: p for p in mine if not p.insert}  # replace or remove
     inserts: dict[int, list[Patch]] = {}
     for p in mine:
         if p.insert:
@@ -165,7 +196,9 @@ def apply(source: str, file: str, patches: tuple[Patch, ...]) -> tuple[str, froz
     for p in inserts.get(0, ()):
         emit(p.text, True)
     for n, text in enumerate(lines, 1):
-        if n in replaced:
+        if n in replaced and replaced[n].remove:
+            pass
+        elif n in replaced:
             emit(replaced[n].text, True)
         else:
             emit(text, False)

@@ -31,7 +31,7 @@ def rows(file: str, patch: tuple = ()) -> tuple[Row, ...]:
     in the text: it gets a row of its own, under the line it belongs to (the TEXT line, or the RET of
     an epilogue), in address order, its text marked as the assembler's. A macro line that expands to
     several instructions gets one row for each."""
-    from ..scenario.patch import apply
+    from ..scenario.patch import apply, lines_of
 
     img = code_image(patch)
     placed: dict[int, list] = {}
@@ -40,7 +40,7 @@ def rows(file: str, patch: tuple = ()) -> tuple[Row, ...]:
             placed.setdefault(p.ins.loc.line, []).append(p)
     text_all, marked = apply(source(file), file, patch) if patch else (source(file), frozenset())
     out = []
-    for n, text in enumerate(text_all.splitlines(), 1):
+    for n, text in enumerate(lines_of(text_all), 1):
         here, m = sorted(placed.get(n, ()), key=lambda p: p.address), n in marked
         own = [p for p in here if not p.ins.added]
         if not own:

@@ -1,0 +1,84 @@
+"""Issue 21: what the reader types in the listing editor (or gives as patches) is what runs."""
+from __future__ import annotations
+
+import pytest
+
+from gosched_book import run, scenario
+from gosched_book.errors import ScenarioError
+from gosched_book.scenario.family import source
+from gosched_book.scenario.patch import Patch, as_patches, lines_of, parse_patch
+from gosched_book.scenario.scenario import parse_key
+from gosched_book.views.edits import patches_for
+from gosched_book.views.listing import rows
+
+HEADER = ['#include "go_asm.h"', '#include "go_tls.h"', '#include "funcdata.h"',
+          '#include "textflag.h"', '#include "cgo/abi_amd64.h"']
+
+
+def _listing(file: str, patch: tuple) -> list[str]:
+    """The listing's source lines as the stepper shows them (one per line number)."""
+    out: dict[int, str] = {}
+    for r in rows(file, patch):
+        out.setdefault(r.line, r.text)
+    return [out[n] for n in sorted(out)]
+
+
+def _line(file: str, text: str) -> int:
+    return next(n for n, s in enumerate(lines_of(source(file)), 1) if s.split("//")[0].strip() == text)
+
+
+def test_a_blank_line_can_be_inserted():
+    lines = lines_of(source("mcall.s"))
+    text = "\n".join(lines[:12] + [""] + lines[12:]) + "\n"
+    ps = patches_for("mcall.s", text)
+    assert ps == (Patch("mcall.s", 12, "", insert=True),)
+    assert run("mcall", patch=ps).steps  # it runs
+    assert _listing("mcall.s", ps) == lines_of(text)
+    assert parse_patch("mcall.s:12+=") == ps[0] and ps[0].spec == "mcall.s:12+="
+    assert "空行" in ps[0].describe()
+
+
+def test_a_pasted_block_with_blank_lines_and_include_headers_runs():
+    lines = lines_of(source("mcall.s"))
+    n = _line("mcall.s", "PUSHQ   AX")
+    block = ["", *HEADER, "", "    PUSHQ   AX", "    POPQ    AX", ""]
+    text = "\n".join(lines[:n] + block + lines[n:]) + "\n"
+    ps = patches_for("mcall.s", text)
+    t = run("mcall", patch=ps)
+    assert [s.plan9.split()[0] for s in t.steps if s.patched] == ["PUSHQ", "POPQ"]
+    assert _listing("mcall.s", ps) == lines_of(text)
+    assert parse_key(scenario("mcall", patch=ps).key).patch == ps  # the key keeps the quotes
+
+
+def test_a_removed_line_is_gone_from_the_listing_not_left_empty():
+    lines = lines_of(source("mcall.s"))
+    del lines[13]
+    ps = patches_for("mcall.s", "\n".join(lines))
+    assert ps == (Patch("mcall.s", 14, remove=True),) and ps[0].spec == "mcall.s:14-="
+    assert _listing("mcall.s", ps) == lines
+    assert parse_patch("mcall.s:14-=") == ps[0]
+
+
+def test_identical_inserted_lines_all_run():
+    one = run("mcall", patch=["mcall.s:40+=PUSHQ AX"])
+    two = run("mcall", patch=["mcall.s:40+=PUSHQ AX"] * 2)
+    assert len(two.steps) == len(one.steps) + 1
+    assert [s.plan9 for s in two.steps if s.patched] == ["PUSHQ AX", "PUSHQ AX"]
+    assert len(as_patches(["mcall.s:40+=PUSHQ AX"] * 3)) == 3
+
+
+def test_the_editor_keeps_two_identical_typed_lines():
+    lines = lines_of(source("mcall.s"))
+    n = _line("mcall.s", "PUSHQ   AX")
+    text = "\n".join(lines[:n] + ["    PUSHQ   AX", "    PUSHQ   AX"] + lines[n:]) + "\n"
+    ps = patches_for("mcall.s", text)
+    assert len(ps) == 2 and _listing("mcall.s", ps) == lines_of(text)
+    assert sum(s.patched for s in run("mcall", patch=ps).steps) == 2
+
+
+def test_contradictory_patches_of_one_line_are_refused_identical_ones_are_one():
+    with pytest.raises(ScenarioError, match="mcall.s:12.*different"):
+        as_patches(["mcall.s:12=NOP", "mcall.s:12=RET"])
+    with pytest.raises(ScenarioError, match="mcall.s:12.*different"):
+        as_patches(["mcall.s:12=NOP", "mcall.s:12-="])
+    assert as_patches(["mcall.s:12=NOP", "mcall.s:12=NOP"]) == (Patch("mcall.s", 12, "NOP"),)
