@@ -82,3 +82,47 @@ def test_contradictory_patches_of_one_line_are_refused_identical_ones_are_one():
     with pytest.raises(ScenarioError, match="mcall.s:12.*different"):
         as_patches(["mcall.s:12=NOP", "mcall.s:12-="])
     assert as_patches(["mcall.s:12=NOP", "mcall.s:12=NOP"]) == (Patch("mcall.s", 12, "NOP"),)
+
+
+def test_an_error_the_edit_causes_in_another_file_points_at_the_readers_line():
+    from gosched_book.errors import AsmError
+
+    pasted = source("asmcgocall.s").replace("·asmcgocall(SB)", "·myasmcgocall(SB)")
+    ps = patches_for("systemstack.s", pasted)
+    with pytest.raises(AsmError) as e:
+        run("systemstack", patch=ps)
+    assert all(x.loc.file == "systemstack.s" for x in e.value.all)
+    first = e.value.all[0]
+    assert "去掉了 TEXT runtime·systemstack(SB)" in first.message and "world.s:" in first.message
+    assert first.loc.text == lines_of(pasted)[first.line - 1]  # the reader's own line, as numbered
+    # Pasted as it is, its TEXT is defined twice: said at the reader's TEXT line, naming the other.
+    ps = patches_for("systemstack.s", source("asmcgocall.s"))
+    with pytest.raises(AsmError) as e:
+        run("systemstack", patch=ps)
+    x = e.value.all[0]
+    assert x.loc.file == "systemstack.s" and x.loc.text.startswith("TEXT ·asmcgocall(SB)")
+    assert "asmcgocall.s:" in x.message and "defined twice" in x.message
+
+
+def test_every_message_replaces_the_previous_one():
+    from gosched_book.views.stepper import show
+
+    s = show("systemstack")
+    s.editor.file.value = "systemstack.s"
+    lines = lines_of(source("systemstack.s"))
+    n = _line("systemstack.s", "MOVQ    DX, R14")
+    bad = list(lines)
+    bad[n - 1] = "    MOVQ    DX, R99"
+    s.editor.text.value = "\n".join(bad) + "\n"
+    s.editor.apply.click()
+    assert "汇编不过" in s.message.value and f"systemstack.s:{n}:" in s.editor.errors.value
+    long = list(lines)
+    long[n - 1] = "    NOP // " + "x" * 300
+    s.editor.text.value = "\n".join(long) + "\n"
+    s.editor.apply.click()
+    assert "汇编不过" not in s.message.value and "R99" not in s.editor.errors.value
+    assert f"第 {n} 行" in s.message.value and f"第 {n} 行" in s.editor.errors.value
+    s.editor.text.value = "\n".join(lines[:n] + [""] + lines[n:]) + "\n"  # a blank line runs
+    s.editor.apply.click()
+    assert s.message.value == "" and s.editor.errors.value == ""
+    assert s.scenario.patch == (Patch("systemstack.s", n, "", insert=True),)

@@ -207,6 +207,16 @@ def apply(source: str, file: str, patches: tuple[Patch, ...]) -> tuple[str, froz
     return "\n".join(out) + "\n", frozenset(marked)
 
 
+def new_line(source: str, file: str, patches: tuple[Patch, ...], line: int) -> int:
+    """Where original line `line` of `file` is in the patched text (a removed line: the line now in
+    its place, or the last line)."""
+    kept = [p for p in patches if p.file == file]
+    before = sum(1 for p in kept if p.insert and p.line < line)
+    before -= sum(1 for p in kept if p.remove and p.line < line)
+    total = len(apply(source, file, patches)[0].split("\n")) - 1
+    return max(1, min(line + before, total))
+
+
 def patched_source(file: str, patches) -> str:
     """The text of a listing file with the patches that name it applied."""
     from .family import source

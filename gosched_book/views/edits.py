@@ -2,18 +2,27 @@
 from __future__ import annotations
 
 from ..errors import ScenarioError
-from ..scenario.patch import Patch, apply, diff_patches
+from ..scenario.patch import MAX_TEXT, Patch, apply, diff_patches, lines_of
 from ..scenario.family import source
 
 
 def patches_for(file: str, text: str) -> tuple[Patch, ...]:
-    """The patches of `file` whose result is `text` (a deleted line stays as an empty line).
+    """The patches of `file` whose result is `text`, line for line.
 
-    ScenarioError (in Chinese) when the edit cannot be said as line patches."""
+    ScenarioError (in Chinese, naming the editor's line) when the edit cannot be said as line patches."""
+    if not isinstance(text, str):
+        raise ScenarioError(f"改动没有运行：编辑器里的内容应是文本，收到的是 {type(text).__name__}")
+    for n, line in enumerate(lines_of(text), 1):
+        if len(line) > MAX_TEXT:
+            raise ScenarioError(f"改动没有运行：{file} 第 {n} 行有 {len(line)} 个字符，"
+                                f"一行最多 {MAX_TEXT} 个；请把它拆成几行")
+        if "\r" in line:
+            raise ScenarioError(f"改动没有运行：{file} 第 {n} 行里有单独的回车符（\\r）；"
+                                "行只能以换行结束")
     try:
         return diff_patches(file, text)
     except ScenarioError as e:
-        raise ScenarioError(f"这处修改无法写成逐行补丁：{e}") from None
+        raise ScenarioError(f"改动没有运行，这处修改无法写成逐行补丁：{e}") from None
 
 
 def edited_text(file: str, patches: tuple[Patch, ...]) -> str:

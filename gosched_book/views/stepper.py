@@ -229,8 +229,9 @@ class Stepper(W.VBox):
     def _edit(self, file: str, text: str) -> None:
         try:
             mine = patches_for(file, text)
-        except GoschedError as e:
+        except GoschedError as e:  # every message is the current one: none is left from an earlier run
             self.editor.errors.value = f"<pre class='gsb-error'>{escape(str(e))}</pre>"
+            self.message.value = html.error(f"{e}；仍显示上一次运行。")
             return
         others = tuple(p for p in self.scenario.patch if p.file != file)
         self.rerun(self.scenario.replace(patch=others + mine))
