@@ -50,7 +50,18 @@ class AsmError(GoschedError):
 
 
 class ScenarioError(GoschedError, ValueError):
-    """A scenario that names an unknown routine, preset or field, or a bad value."""
+    """A scenario that names an unknown routine, preset or field, or a bad value.
+
+    `zh`: the same message in Chinese, where one is written (what the Chinese views show)."""
+
+    def __init__(self, message: str = "", zh: str | None = None):
+        super().__init__(message)
+        self.zh = zh or None
+
+
+def chinese(e: BaseException) -> str:
+    """What a Chinese view shows for `e`: its Chinese message if it has one, else its text."""
+    return getattr(e, "zh", None) or str(e)
 
 
 def _width(s: str) -> int:

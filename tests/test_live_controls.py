@@ -80,7 +80,7 @@ def test_register_control_symbolic_and_raw():
     r14.text.value = "0xdead0000"
     assert s.trace.initial_regs["r14"] == 0xDEAD0000 and r14.choice.value == "__raw__"
     r14.text.value = "r99"
-    assert "unknown value" in s.message.value and s.trace.initial_regs["r14"] == 0xDEAD0000
+    assert "既不是数，也不是认得的名字" in s.message.value and s.trace.initial_regs["r14"] == 0xDEAD0000
     assert r14.text.value == "0xdead0000"
     r14.choice.value = "__default__"
     assert s.scenario.regs == () and "未改动" in r14.note.value

@@ -46,15 +46,19 @@ class Param:
         if self.kind == "word":
             if v is None or (isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MASK):
                 return v
+            got = (f"{v:#x} 是负数" if v < 0 else f"{v:#x} 不小于 2**64") if isinstance(v, int) \
+                and not isinstance(v, bool) else f"{short(v)} 不是整数"
             raise ScenarioError(f"{self.name} must be an integer in [0, 2**64), e.g. 0xc000041f00; "
-                                f"got {short(v)}")
+                                f"got {short(v)}",
+                                f"{self.label}：{got}；请填 0 到 2**64−1 的整数，例如 0xc000041f00")
         if any(v is c or (type(v) is type(c) and v == c) for c in self.choices):
             return v
+        zh = (f"{self.label}：{short(v)} 不是可选的值；可选：{'、'.join(map(str, self.choices))}")
         if self.kind == "count":
             *head, last = [str(c) for c in self.choices]
-            raise ScenarioError(f"{self.name} must be {', '.join(head)} or {last}; got {short(v)}")
+            raise ScenarioError(f"{self.name} must be {', '.join(head)} or {last}; got {short(v)}", zh)
         raise ScenarioError(f"{self.name} must be one of {', '.join(map(str, self.choices))}; "
-                            f"got {short(v)}")
+                            f"got {short(v)}", zh)
 
     def parse(self, text: str):
         """The value `text` (from a key or `--set`) stands for."""

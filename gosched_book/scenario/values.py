@@ -55,29 +55,52 @@ def short(v) -> str:
     return r if len(r) <= 40 else r[:37] + "…"
 
 
+ACCEPTED_ZH = ("0 到 2**64−1 的整数（十六进制写 0x…，或不带前导 0 的十进制），或这些名字之一：" +
+               "、".join(SYMBOLS))
+
+
 def check_value(name: str, v) -> "int | str":
     """A raw integer in [0, 2**64) or a known symbolic name; else ScenarioError naming both."""
     if isinstance(v, bool) or not isinstance(v, (int, str)):
         raise ScenarioError(f"{name} must be an integer in [0, 2**64) or one of "
-                            f"{', '.join(SYMBOLS)}; got {type(v).__name__}")
+                            f"{', '.join(SYMBOLS)}; got {type(v).__name__}",
+                            f"{name}：收到的是 {type(v).__name__}，不是数也不是名字；可填{ACCEPTED_ZH}")
     if isinstance(v, int):
         if not 0 <= v <= MASK:
             raise ScenarioError(f"{name} must be an integer in [0, 2**64) or one of "
-                                f"{', '.join(SYMBOLS)}; got {'a negative number' if v < 0 else 'a number ≥ 2**64'}")
+                                f"{', '.join(SYMBOLS)}; got {'a negative number' if v < 0 else 'a number ≥ 2**64'}",
+                                f"{name}：{v:#x} {'是负数' if v < 0 else '不小于 2**64，放不进 64 位'}；"
+                                f"可填{ACCEPTED_ZH}")
         return v
     if v not in SYMBOLS:
         raise ScenarioError(f"{name}: unknown value {short(v)}; use an integer in [0, 2**64) "
-                            f"(e.g. 0x0) or one of {', '.join(SYMBOLS)}")
+                            f"(e.g. 0x0) or one of {', '.join(SYMBOLS)}",
+                            f"{name}：{short(v)} 既不是数，也不是认得的名字；可填{ACCEPTED_ZH}")
     return v
 
 
-_DECIMAL = re.compile(r"[+-]?\d+")
+_DECIMAL = re.compile(r"[+-]?[0-9]+")
+
+
+def non_ascii_digit(name: str, text: str) -> None:
+    """ScenarioError naming the first digit in `text` that is not one of the ASCII digits 0-9
+    (Python's int() reads '１２３' and '٣' as numbers; Go's lexer does not)."""
+    import unicodedata
+
+    for c in text:
+        if not c.isascii() and unicodedata.numeric(c, None) is not None:
+            what = f"{unicodedata.name(c, 'a digit')}, U+{ord(c):04X}"
+            raise ScenarioError(
+                f"{name}={short(text)}: {c!r} ({what}) is not an ASCII digit; numbers are written "
+                f"with 0-9, as in Go",
+                f"{name}：{short(text)} 里的 “{c}”（{what}）不是 ASCII 数字；数只能用半角的 0-9 书写")
 
 
 def parse_value(name: str, text: str):
     """A value as typed on the command line or found in a key: int, bool, or a name."""
     t = text.strip()
     low = t.lower()
+    non_ascii_digit(name, t)
     if low in ("true", "false"):
         return low == "true"
     if _DECIMAL.fullmatch(t):
@@ -85,21 +108,27 @@ def parse_value(name: str, text: str):
         if len(digits) > 1 and digits[0] == "0":
             raise ScenarioError(
                 f"{name}={short(t)}: a number with a leading zero is ambiguous (octal in C, an error "
-                f"in Go and Python); write hex as 0x… or decimal without the leading zero")
+                f"in Go and Python); write hex as 0x… or decimal without the leading zero",
+                f"{name}：{short(t)} 以 0 开头，含义不明（C 里是八进制，Go 和 Python 里是错误）；"
+                f"十六进制请写 0x…，十进制不要前导 0")
         if len(digits) > 20:
-            raise ScenarioError(f"{name}: {short(t)} is too large; values are 64-bit, < 2**64")
+            raise ScenarioError(f"{name}: {short(t)} is too large; values are 64-bit, < 2**64",
+                                f"{name}：{short(t)} 太大；值是 64 位的，须小于 2**64")
         return int(t)
     if re.fullmatch(r"[+-]?0[xX][0-9a-fA-F_]+", t):
         if len(t.lstrip("+-")) > 2 + 16 + 8:
-            raise ScenarioError(f"{name}: {short(t)} is too large; values are 64-bit, < 2**64")
+            raise ScenarioError(f"{name}: {short(t)} is too large; values are 64-bit, < 2**64",
+                                f"{name}：{short(t)} 太大；值是 64 位的，须小于 2**64")
         try:
             return int(t, 16)
         except ValueError:
-            raise ScenarioError(f"{name}: {short(t)} is not a hex number") from None
+            raise ScenarioError(f"{name}: {short(t)} is not a hex number",
+                                f"{name}：{short(t)} 不是十六进制数；请写成 0x 加 0-9、a-f") from None
     if re.fullmatch(r"[+-]?0[xX]", t):
-        raise ScenarioError(f"{name}: {short(t)} has no digits after 0x")
+        raise ScenarioError(f"{name}: {short(t)} has no digits after 0x",
+                            f"{name}：{short(t)} 的 0x 后面没有数字")
     return t
 
 
 __all__ = ["REGISTERS", "MEMORY", "SYMBOLS", "UNMAPPED", "NONCANONICAL", "MASK", "GOBUF_FIELDS",
-           "check_value", "parse_value", "short"]
+           "check_value", "parse_value", "non_ascii_digit", "short"]

@@ -13,7 +13,7 @@ from typing import Callable
 import ipywidgets as W
 
 from ..whatif.controls import Control, value_meaning
-from ..errors import ScenarioError
+from ..errors import ScenarioError, chinese
 from ..machine.overrides import funcval
 from ..scenario.values import check_value
 from ..scenario.scenario import Scenario
@@ -108,8 +108,8 @@ class LiveControl:
             if isinstance(v, bool) or not isinstance(v, int):
                 raise ScenarioError(f"{self.control.label}：{text!r} 不是一个数；请填十六进制（0x…）或十进制")
             return v
-        except ScenarioError as e:
-            return e
+        except ScenarioError as e:  # the Chinese UI shows the Chinese message
+            return ScenarioError(chinese(e))
 
 
 class WordControl(LiveControl, W.HBox):

@@ -11,7 +11,7 @@ import ipywidgets as W
 from .. import api
 from html import escape
 
-from ..errors import AsmError, GoschedError
+from ..errors import AsmError, GoschedError, chinese
 from ..whatif.controls import controls
 from ..scenario.family import PRESETS
 from ..machine.trace import Trace
@@ -218,7 +218,7 @@ class Stepper(W.VBox):
         if self._quiet:
             return
         if isinstance(value, Exception):
-            self.message.value = html.error(str(value))
+            self.message.value = html.error(chinese(value))
             self._sync_controls()
             return
         if control.name == "current":  # a new stack: start from its default SP
@@ -252,7 +252,7 @@ class Stepper(W.VBox):
                 self._sync_controls("\n\n".join(x.render() for x in e.all))
             return
         except GoschedError as e:
-            self.message.value = html.error(str(e))
+            self.message.value = html.error(chinese(e))
             if hasattr(self, "editor"):
                 self._sync_controls()
             return

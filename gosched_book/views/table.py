@@ -17,7 +17,9 @@ def render(t: Trace) -> str:
         out.append(f"{s.i:4d}{mark} {where:<28} {s.plan9:<40} {s.intel:<32} {extra}")
         prev = s.regs
     e = t.end
-    out.append(f"end: {e.kind}: {e.detail} at {e.label or hex(e.pc)}")
+    # A fault's label names the faulting address; "at" names the instruction that faulted.
+    at = _where(t, e.pc) if e.address is not None else (e.label or hex(e.pc))
+    out.append(f"end: {e.kind}: {e.detail} at {at}")
     out.append(f"     {e.summary}")
     out += [f"     {line}" for line in t.whatif]
     return "\n".join(out)
