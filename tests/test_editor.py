@@ -126,3 +126,19 @@ def test_every_message_replaces_the_previous_one():
     s.editor.apply.click()
     assert s.message.value == "" and s.editor.errors.value == ""
     assert s.scenario.patch == (Patch("systemstack.s", n, "", insert=True),)
+
+
+@pytest.mark.parametrize("control, typed, says", [
+    ("rax", "zzz", "既不是数"), ("rax", "１２３", "不是 ASCII"), ("entry_sp", "-5", "0 到 2**64−1"),
+    ("entry_sp", "0x", "没有数字"), ("max_steps", "0", "1 到"),
+])
+def test_value_errors_in_the_stepper_are_chinese(control, typed, says):
+    import re
+
+    from gosched_book.views.stepper import show
+
+    s = show("mcall")
+    w = s.widgets[control]
+    w.text.value = typed
+    msg = s.message.value
+    assert says in msg and not re.search(r"must be|unknown value|got ", msg), msg

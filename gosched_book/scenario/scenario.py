@@ -70,7 +70,7 @@ class Scenario:
         try:
             hash(max_steps)
         except TypeError:
-            raise ScenarioError(_steps_error(max_steps)) from None
+            raise ScenarioError(_steps_error(max_steps), zh=_steps_error_zh(max_steps)) from None
         put(self, "max_steps", max_steps)
 
     def __getattr__(self, name: str):
@@ -102,7 +102,7 @@ class Scenario:
             q.check(p[q.name])
         steps = pr.max_steps if self.max_steps is None else self.max_steps
         if not isinstance(steps, int) or isinstance(steps, bool) or not 1 <= steps <= MAX_STEPS:
-            raise ScenarioError(_steps_error(steps))
+            raise ScenarioError(_steps_error(steps), zh=_steps_error_zh(steps))
         p["max_steps"] = steps
         if self.regs:
             p["regs"] = {k: _show(v) for k, v in self.regs}
@@ -169,6 +169,10 @@ def _not_taken(routine: str, preset: str, name: str, takes) -> str:
 
 def _steps_error(v) -> str:
     return f"max_steps must be an integer step count in [1, {MAX_STEPS}]; got {short(v)}"
+
+
+def _steps_error_zh(v) -> str:
+    return f"最多步数（max_steps）要填 1 到 {MAX_STEPS} 的整数；收到的是 {short(v)}"
 
 
 def _pairs(what: str, value, names: tuple[str, ...]) -> tuple:

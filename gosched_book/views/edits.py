@@ -1,7 +1,7 @@
 """An edited listing text -> the line patches that turn the shipped listing into it."""
 from __future__ import annotations
 
-from ..errors import ScenarioError
+from ..errors import ScenarioError, chinese
 from ..scenario.patch import MAX_TEXT, Patch, apply, diff_patches, lines_of
 from ..scenario.family import source
 
@@ -22,7 +22,7 @@ def patches_for(file: str, text: str) -> tuple[Patch, ...]:
     try:
         return diff_patches(file, text)
     except ScenarioError as e:
-        raise ScenarioError(f"改动没有运行，这处修改无法写成逐行补丁：{e}") from None
+        raise ScenarioError(f"改动没有运行，这处修改无法写成逐行补丁：{chinese(e)}") from None
 
 
 def edited_text(file: str, patches: tuple[Patch, ...]) -> str:
