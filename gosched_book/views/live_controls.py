@@ -288,6 +288,17 @@ def live_control(control: Control, on_change: Change) -> LiveControl:
     return kind(control, on_change)
 
 
+EDITOR_CSS = """<style>
+.gsb-edit-box { border: 1px solid var(--gsb-line, #ccc); }
+.gsb-edit textarea, .gsb-gutter-nums { font-family: "DejaVu Sans Mono", "Noto Sans Mono CJK SC", Menlo,
+  monospace; font-size: 12px; line-height: 18px; padding: 4px 6px; margin: 0; border: 0; }
+.gsb-edit textarea { white-space: pre; overflow-wrap: normal; overflow-x: auto; overflow-y: hidden;
+  resize: none; box-sizing: border-box; }
+.gsb-gutter-nums { text-align: right; color: var(--gsb-muted, #667); user-select: none;
+  background: var(--gsb-hl-soft, transparent); min-width: 2.5em; }
+</style>"""
+
+
 class ListingEditor(W.VBox):
     """An editable listing: one file at a time; 汇编并运行 turns the edit into patches and re-runs."""
 
@@ -299,6 +310,11 @@ class ListingEditor(W.VBox):
                                layout=W.Layout(width="300px"))
         self.text = W.Textarea(rows=18, layout=W.Layout(width="100%"))
         self.text.add_class("gsb-edit")
+        # Line numbers beside the text, the numbers of the listing and of the errors: the text
+        # box is as tall as its lines (the box around both scrolls), and lines do not wrap.
+        self.gutter = W.HTML(layout=W.Layout(flex="0 0 auto"))
+        self.gutter.add_class("gsb-gutter")
+        self.text.observe(lambda ch: self._number(ch["new"]), names="value")
         self.apply = W.Button(description="汇编并运行", button_style="primary", tooltip="把改动汇编成字节并重跑")
         self.reset = W.Button(description="还原此文件", tooltip="撤销这个文件的全部改动")
         self.errors = W.HTML()
@@ -306,11 +322,24 @@ class ListingEditor(W.VBox):
         self.file.observe(self._switch, names="value")
         self.apply.on_click(lambda _b: on_apply(self.file.value, self.text.value))
         self.reset.on_click(lambda _b: on_reset(self.file.value))
+        box = W.HBox([self.gutter, self.text], layout=W.Layout(
+            width="100%", max_height="480px", overflow="auto", align_items="flex-start"))
+        box.add_class("gsb-edit-box")
         super().__init__([
-            W.HTML("<div class='gsb-note'>改一行、删一行（清空它）或插入一行，再点“汇编并运行”；"
-                   "汇编不过时，错误和出错的列就显示在下面。</div>"),
-            self.file, self.text, W.HBox([self.apply, self.reset]), self.errors, self.marked,
+            W.HTML(EDITOR_CSS + "<div class='gsb-note'>改、删、插入任意行（空行、整段粘贴都行），"
+                   "再点“汇编并运行”；左边的行号就是列表和错误里的行号。汇编不过时，错误和出错的列"
+                   "就显示在下面。</div>"),
+            self.file, box, W.HBox([self.apply, self.reset]), self.errors, self.marked,
         ])
+        self._number(self.text.value)
+
+    def _number(self, text: str) -> None:
+        """The gutter's line numbers for `text` (lines end only at \n, as the assembler counts)."""
+        from ..scenario.patch import lines_of
+
+        n = max(1, len(lines_of(text)) + (1 if text.endswith("\n") else 0))
+        self.gutter.value = "<pre class='gsb-gutter-nums'>" + "\n".join(map(str, range(1, n + 1))) + "</pre>"
+        self.text.rows = n
 
     def show(self, patches: tuple, error: str = "") -> None:
         """Show the patched text of every file that ran, and an assembler error if any."""
