@@ -142,3 +142,25 @@ def test_value_errors_in_the_stepper_are_chinese(control, typed, says):
     w.text.value = typed
     msg = s.message.value
     assert says in msg and not re.search(r"must be|unknown value|got ", msg), msg
+
+
+def test_a_line_moved_by_an_insert_or_removal_is_not_a_parting_of_the_runs():
+    blank = run("mcall", patch=["mcall.s:12+="])
+    assert not any("分开" in w for w in blank.whatif), blank.whatif
+    n = _line("mcall.s", "PUSHQ   AX")
+    moved = run("mcall", patch=["mcall.s:14-=", f"mcall.s:{n}+=PUSHQ AX"])
+    parting = [w for w in moved.whatif if "分开" in w]
+    assert parting and f"现在执行 mcall.s:{n} `PUSHQ AX`" in parting[0]  # the inserted line, renumbered
+    k = next(s.i for s in moved.steps if s.patched)
+    assert parting[0].startswith(f"第 {k} 步")
+
+
+def test_old_lines_maps_back_every_kept_line():
+    from gosched_book.scenario.patch import apply, old_lines
+
+    ps = as_patches(["mcall.s:0+=// top", "mcall.s:3-=", "mcall.s:12=NOP", "mcall.s:20+=", "mcall.s:20+="])
+    old = lines_of(source("mcall.s"))
+    new = lines_of(apply(source("mcall.s"), "mcall.s", ps)[0])
+    back = old_lines(source("mcall.s"), "mcall.s", ps)
+    assert all(new[k - 1] == old[v - 1] for k, v in back.items())
+    assert set(back.values()) == set(range(1, len(old) + 1)) - {3, 12}

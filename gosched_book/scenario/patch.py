@@ -217,6 +217,28 @@ def new_line(source: str, file: str, patches: tuple[Patch, ...], line: int) -> i
     return max(1, min(line + before, total))
 
 
+def old_lines(source: str, file: str, patches: tuple[Patch, ...]) -> dict[int, int]:
+    """Patched line number -> original line number, for every line of `file` the patches kept as it
+    was (a replaced or inserted line has no original)."""
+    mine = tuple(p for p in patches if p.file == file)
+    if not mine:
+        return {n: n for n in range(1, len(lines_of(source)) + 1)}
+    own = {p.line for p in mine if not p.insert}
+    inserts: dict[int, int] = {}
+    for p in mine:
+        if p.insert:
+            inserts[p.line] = inserts.get(p.line, 0) + 1
+    out: dict[int, int] = {}
+    new = inserts.get(0, 0)
+    for n in range(1, len(lines_of(source)) + 1):
+        if not any(p.remove for p in mine if p.line == n):
+            new += 1
+            if n not in own:
+                out[new] = n
+        new += inserts.get(n, 0)
+    return out
+
+
 def patched_source(file: str, patches) -> str:
     """The text of a listing file with the patches that name it applied."""
     from .family import source

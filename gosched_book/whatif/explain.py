@@ -89,7 +89,7 @@ def compare(t: Trace, base: Trace, s: Scenario | None = None) -> tuple[str, ...]
         out.append(f"结局变了：原来 {base.end.summary}；现在 {t.end.summary}")
     else:
         out.append(f"结局相同：{t.end.summary}")
-    out += _parting(t, base)
+    out += _parting(t, base, s.patch if s is not None else ())
     out += _r14_vs_tls(t, base)
     out += _sp_stack(t, base)
     out += _nil_g(t, base)
@@ -99,10 +99,21 @@ def compare(t: Trace, base: Trace, s: Scenario | None = None) -> tuple[str, ...]
     return tuple(out)
 
 
-def _parting(t: Trace, base: Trace) -> list[str]:
-    """Where the two runs first differ: a different instruction, or the same one with other results."""
+def _parting(t: Trace, base: Trace, patches: tuple = ()) -> list[str]:
+    """Where the two runs first differ: a different instruction, or the same one with other results.
+
+    A line the patches left as it was is the same line in both runs, though an inserted or removed
+    line above it moved its number."""
+    from ..scenario.family import source
+    from ..scenario.patch import old_lines
+
+    moved = {f: old_lines(source(f), f, patches) for f in {p.file for p in patches}}
+
+    def line(s) -> "int | None":
+        return moved[s.file].get(s.line) if s.file in moved else s.line
+
     for a, b in zip(t.steps, base.steps):
-        if (a.routine, a.plan9, a.file, a.line) != (b.routine, b.plan9, b.file, b.line):
+        if (a.routine, a.plan9, a.file, line(a)) != (b.routine, b.plan9, b.file, b.line):
             return [f"第 {a.i} 步起两次运行分开：原来执行 {_where(b)}，现在执行 {_where(a)}"]
         diff = [r for r in a.regs if r != "rip" and not _same(t, a.regs[r], base, b.regs[r])]
         if diff:
