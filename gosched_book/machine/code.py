@@ -112,8 +112,8 @@ def code_image(patch: tuple = ()) -> Image:
 def edited(file: str, text: str) -> tuple[Patch, ...]:
     """Patches for an edited copy of listing `file`, after checking that the copy assembles.
 
-    AsmError line numbers are those of `text` (the reader's editor), not of the patched listing
-    (where a deleted line stays as an empty line)."""
+    AsmError line numbers are those of `text` (the reader's editor), which are also the patched
+    listing's: a line taken out of the text is removed by its patch, not left empty."""
     patches = diff_patches(file, text)
     link([parse(text, file) if f == file else program(f) for f in family.all_files()], CODE_BASE,
          dict(DATA_SYMBOLS))
