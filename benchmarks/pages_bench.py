@@ -6,7 +6,10 @@ latency and 4x CPU, and we time navigation start -> the first animation frame af
 .gsb-picture svg is in the DOM (the frame that paints it), recorded in the page itself. Playwright's
 own wait_for_selector notices the picture later (its injected script and the round trips run on
 the same throttled main thread), so that time is printed too, as "seen by the driver".
-Transfer: the compressed bodies of the page and everything it loaded (Resource Timing).
+Transfer: the compressed bodies of the page and everything it loaded (Resource Timing), before
+the reader opens anything. 改一改: from opening a stepper's 改一改 (which fetches its runs script)
+to its controls holding their runs, still throttled. Budgets (issue 22): first load <= 300 KB,
+first picture <= 2 s, 改一改 usable <= 3 s after it is opened.
 """
 from __future__ import annotations
 
@@ -31,6 +34,17 @@ new MutationObserver(function (_, obs) {
   requestAnimationFrame(function () { window.__gsbFrame = performance.now(); });
 }).observe(document, {subtree: true, childList: true});
 """
+BUDGET_KB, BUDGET_PICTURE_S, BUDGET_WHATIF_S = 300, 2.0, 3.0
+# Open the first 改一改 whose stepper has runs to fetch; ms until they are in and drawn.
+WHATIF = """async () => {
+  const st = GoschedStepper.all.find(s => s.runsUrl && s.root.querySelector('.gsb-whatif'));
+  if (!st) return null;
+  const d = st.root.querySelector('.gsb-whatif'), t0 = performance.now();
+  d.open = true;
+  await st.runs();
+  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  return st.runsHere ? performance.now() - t0 : -1;
+}"""
 SIZES = """() => [performance.getEntriesByType('navigation')[0], ...performance.getEntriesByType('resource')]
   .reduce((n, e) => n + (e.encodedBodySize || 0), 0)"""
 
@@ -70,7 +84,7 @@ def bench_pages(runs: int = 3) -> dict:
         for page_path in pages:
             html = page_path.read_bytes()
             data = b"".join(DATA.findall(html))
-            sizes, times, seen = [], [], []
+            sizes, times, seen, whatif = [], [], [], []
             for _ in range(runs):
                 ctx = b.new_context(viewport={"width": 390, "height": 844})
                 page = ctx.new_page()
@@ -90,14 +104,26 @@ def bench_pages(runs: int = 3) -> dict:
                 page.wait_for_load_state("load")
                 page.wait_for_timeout(300)
                 sizes.append(page.evaluate(SIZES))
+                if has:
+                    page.wait_for_selector("html[data-gsb-ready]", timeout=60000)
+                    w = page.evaluate(WHATIF)
+                    if w is not None:
+                        whatif.append(w)
                 ctx.close()
             total = statistics.median(sizes)
             data_gz = len(gzip.compress(data, 6))
-            out[page_path.name] = (total, data_gz, statistics.median(times) if times else None)
+            out[page_path.name] = (total, data_gz, statistics.median(times) if times else None,
+                                   statistics.median(whatif) if whatif else None)
             t = (f"{out[page_path.name][2] / 1000:.2f} s (runs {', '.join(f'{x / 1000:.2f}' for x in times)}; "
                  f"seen by the driver {statistics.median(seen) / 1000:.2f} s)") if times else "—"
+            w = out[page_path.name][3]
+            over = [what for what, bad in (("weight", total / 1024 > BUDGET_KB),
+                                           ("picture", times and out[page_path.name][2] / 1000 > BUDGET_PICTURE_S),
+                                           ("改一改", w is not None and (w < 0 or w / 1000 > BUDGET_WHATIF_S))) if bad]
             print(f"{page_path.name:28s} transfer {total / 1024:6.0f} KB gz (trace data {data_gz / 1024:4.0f} KB, "
-                  f"rest {(total - data_gz) / 1024:4.0f} KB); first picture (throttled) {t}")
+                  f"rest {(total - data_gz) / 1024:4.0f} KB); first picture (throttled) {t}; "
+                  f"改一改 usable {'—' if w is None else f'{w / 1000:.2f} s'}; "
+                  f"{'over budget: ' + ', '.join(over) if over else 'within budget'}")
         b.close()
     server.shutdown()
     return out

@@ -233,6 +233,7 @@ def test_what_if_controls_change_the_run_restore_and_link(site, browser, tmp_pat
     sid = page.evaluate("GoschedStepper.all.filter(s => s.keys0 === 'systemstack:normal')[0].root.id")
     st = page.locator(f"#{sid}")
     st.locator(".gsb-whatif summary").click()
+    st.evaluate("el => GoschedStepper.get(el).runs()")  # its what-if runs arrive on opening
     assert st.locator(".gsb-liveonly").count() >= 1  # raw values: one line saying they are live-only
     st.locator(".gsb-next").click()
     st.locator(".gsb-next").click()
@@ -578,6 +579,7 @@ def test_redraws_reuse_the_page_and_match_a_drawing_from_scratch(site, browser):
     st = page.locator(f"#{sid}")
     get = f"GoschedStepper.get(document.getElementById('{sid}'))"
     st.locator(".gsb-whatif summary").click()
+    st.evaluate("el => GoschedStepper.get(el).runs()")  # its what-if runs arrive on opening
     st.locator(".gsb-next").click()  # the first redraw from the page data builds its own table
     page.evaluate(f"{get}.ui.listing.querySelector('table').gsbMark = 1")
     st.locator(".gsb-next").click()
@@ -624,6 +626,7 @@ def test_a_second_control_says_the_first_went_back(site, browser):
     sid = page.evaluate("GoschedStepper.all.filter(s => s.keys0 === 'systemstack:normal')[0].root.id")
     st = page.locator(f"#{sid}")
     st.locator(".gsb-whatif summary").click()
+    st.evaluate("el => GoschedStepper.get(el).runs()")  # its what-if runs arrive on opening
     st.locator("select[data-ctl=rsp]").select_option(label="stale")
     note = st.locator(".gsb-whatif-note")
     assert "已改：" in note.inner_text() and "回到了" not in note.inner_text()
@@ -635,3 +638,93 @@ def test_a_second_control_says_the_first_went_back(site, browser):
         f"GoschedStepper.get(document.getElementById('{sid}')).gsbControls.spec.controls"
         ".find(c => c.name === 'rsp').base")
     assert errors == []
+
+
+# --- the stepper fits one screen: every preset of every chapter, stepped at both sizes and themes ----
+
+FITS = """async () => {
+  const vh = innerHeight, top = parseFloat(getComputedStyle(document.documentElement).getPropertyValue('--gsb-top')) || 0;
+  const bad = [];
+  let steps = 0;
+  const box = e => e.getBoundingClientRect();
+  const shown = e => { const b = box(e); return b.width > 0 && b.height > 0; };
+  for (const st of GoschedStepper.all) {
+    for (const key of st.keys) {
+      st.load(key, 0, true);
+      const dock = st.root.querySelector('[data-part=controls]');
+      st.root.scrollIntoView();
+      scrollBy(0, box(dock).top - top);  // the dock stuck under the header, as a reader scrolls to it
+      const n = st.n();
+      for (let k = 0; k <= n; k++) {
+        st.go(k, true);
+        steps++;
+        const d = box(dock), where = st.root.id + ' ' + key + ':' + k;
+        if (d.top < -1 || d.bottom > vh + 1) { bad.push(where + ' controls ' + d.top + '..' + d.bottom); continue; }
+        // Visible: inside the viewport, below the dock, and inside its own scroll box.
+        const check = (sel, name, clip) => {
+          const els = [...st.root.querySelectorAll(sel)].filter(shown);
+          if (!els.length && name !== 'changed-reg') bad.push(where + ' no ' + name);
+          for (const e of els) {
+            const b = box(e), c = clip ? box(e.closest(clip)) : {top: -1e9, bottom: 1e9};
+            const t = Math.max(b.top, c.top), bo = Math.min(b.bottom, c.bottom);
+            if (t < d.bottom - 1 || bo > vh + 1 || bo - t < Math.min(b.height, 8) - 1)
+              bad.push(where + ' ' + name + ' ' + Math.round(b.top) + '..' + Math.round(b.bottom) +
+                       ' (dock ends ' + Math.round(d.bottom) + ')');
+          }
+        };
+        check('.gsb-listing [data-part=current-line]', 'current-line', '.gsb-listing');
+        check('.gsb-regs [data-part=changed-reg]', 'changed-reg', '.gsb-regs-box');
+        check('.gsb-picture [data-part=sp]', 'sp', '.gsb-picture');
+        if (k === n) {
+          const e = st.root.querySelector('.gsb-dock [data-part=end]'), b = box(e);
+          if (!shown(e) || b.top < 0 || b.bottom > vh + 1) bad.push(where + ' end ' + b.top + '..' + b.bottom);
+        }
+      }
+    }
+    st.load(st.keys0, 0, true);
+  }
+  return {steps, bad: bad.slice(0, 12), nbad: bad.length};
+}"""
+
+WHATIF_END = """async (i) => {
+  const st = GoschedStepper.all[i], details = st.root.querySelector('.gsb-whatif');
+  if (!details) return null;
+  details.open = true;
+  await st.runs();
+  const sel = [...details.querySelectorAll('select[data-ctl]')].find(s => s.options.length > 1);
+  if (!sel) return null;
+  sel.scrollIntoView({block: 'center'});
+  sel.value = '1';
+  sel.dispatchEvent(new Event('change'));
+  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  const e = details.querySelector('[data-part=end]'), b = e.getBoundingClientRect();
+  const dock = st.root.querySelector('[data-part=controls]').getBoundingClientRect();
+  return {key: st.key, text: e.textContent, top: b.top - Math.max(0, dock.bottom), bottom: b.bottom, vh: innerHeight};
+}"""
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+@pytest.mark.parametrize("width", [390, 1280])
+def test_buttons_current_line_changed_registers_and_sp_fit_one_screen(site, browser, width, theme):
+    """Issue 22: at every step of every preset of every chapter, the dock, the listing's current line,
+    the rows of the registers that changed and SP in the picture are on screen together; after a
+    what-if change, its ending is on screen where the change was made."""
+    steps = 0
+    for chapter in chapters():
+        ctx, page, errors = themed_page(browser, (site / f"{chapter}.html").as_uri(), width, theme)
+        try:
+            if not page.locator("[data-gsb]").count():
+                continue
+            got = page.evaluate(FITS)
+            assert got["nbad"] == 0, (chapter, got["bad"])
+            steps += got["steps"]
+            for i in range(page.locator("[data-gsb]").count()):
+                end = page.evaluate(WHATIF_END, i)
+                if end is None:
+                    continue
+                assert end["text"].startswith("这次运行的结局") and "+" in end["key"], (chapter, i, end)
+                assert 0 <= end["top"] and end["bottom"] <= end["vh"], (chapter, i, end)
+            assert errors == []
+        finally:
+            ctx.close()
+    assert steps > 1000

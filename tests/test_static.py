@@ -167,3 +167,52 @@ def test_a_patched_first_scenario_carries_its_patched_listing():
     own = data["scenarios"][patched.key]["listings"]
     assert set(own.values()) <= set(first["listings"])
     assert first["scenarios"][patched.key]["listings"] == own
+
+
+def test_what_if_runs_leave_the_page_in_a_script_per_stepper():
+    """Issue 22: a page carries its steppers' own choices and the controls' spec; each stepper's
+    what-if runs go to one script of its own (loaded when 改一改 opens; a script works from file://)."""
+    from gosched_book.views.static_controls import spec
+
+    a = stepper_html([Scenario("mcall")], what_if=True)
+    b = stepper_html([Scenario("gogo", "nil_g")], what_if=False)
+    html, scripts = merge_page("<html><body>" + a + b + "</body></html>", lambda i: f"../_static/r-{i}.js")
+    assert html.count("data-gsb-runs='../_static/r-0.js'") == 1 and "r-1.js" not in html
+    assert list(scripts) == ["../_static/r-0.js"]
+    page = unpack(re.search(rf"id='{PAGE_DATA_ID}'>([^<]+)<", html).group(1))
+    own = set(keys_of(a)) | set(keys_of(b))
+    assert set(page["scenarios"]) == own and list(page["controls"]) == ["mcall:normal"]
+    text = scripts["../_static/r-0.js"]
+    m = re.fullmatch(r'window\.GoschedStepper&&GoschedStepper\.provide\("\.\./_static/r-0\.js","([A-Za-z0-9+/=]+)"\);\n',
+                     text)
+    assert m
+    runs = unpack(m.group(1))
+    whatif = {s.key for s in spec(Scenario("mcall"))[1]} - own
+    assert set(runs["scenarios"]) == whatif and len(whatif) > 50
+    for sc in runs["scenarios"].values():  # every picture and listing a run needs is in its script
+        assert all(p < len(runs["panels"]) for i in sc["pics"] for p in runs["pictures"][i])
+        want = {sc.get("listings", {}).get(s["file"], s["file"]) for s in sc["trace"]["steps"] if s["file"]}
+        assert want <= set(runs["listings"])
+    # the page alone is far lighter than with every run in it
+    assert len(pack(page)) * 4 < len(pack(unpack(re.search(rf"id='{PAGE_DATA_ID}'>([^<]+)<", merge_page(
+        "<html><body>" + a + b + "</body></html>")).group(1))))
+
+
+def test_cut_picture_labels_keep_their_whole_text():
+    """No label ends in … without the whole text beside it (the page shows it on hover and tap)."""
+    from gosched_book.views.model import states
+
+    cut = 0
+    for r in PRESETS:
+        for p in PRESETS[r]:
+            for st in states(run(r, p)):
+                for panel in picture.build(st).panels:
+                    for lab in panel.labels:
+                        if lab.text.endswith("…"):
+                            cut += 1
+                            assert lab.full.startswith(lab.text[:-1]) and len(lab.full) >= len(lab.text), lab
+                        else:
+                            assert lab.full == ""
+    assert cut > 0
+    svg = picture.panel_svg(next(p for p in picture.build(states(run("mcall"))[0]).panels))
+    assert 'data-part="sp"' in svg

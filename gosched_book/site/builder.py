@@ -17,7 +17,7 @@ import yaml
 
 from . import pages as site_pages
 from ..views.html import CSS as STEPPER_CSS
-from ..views.static import SITE_ENV, merge_page
+from ..views.static import RUNS_DIR, SITE_ENV, merge_page
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -116,7 +116,17 @@ def slim_page(page: Path, icons: dict, out: Path) -> int:
     text = page.read_text(encoding="utf-8")
     # The live widgets' state is useless without a kernel; the static stepper replaces it.
     # Every page links stepper.css, so the copies inlined by notebook outputs go.
-    slim = merge_page(WIDGET_STATE.sub("", text).replace(STEPPER_CSS, ""))
+    runs = out / "_static" / RUNS_DIR
+    stem = page.relative_to(out).with_suffix("").as_posix().replace("/", "-")
+
+    def runs_url(i: int) -> str:
+        return os.path.relpath(runs / f"{stem}-{i}.js", page.parent).replace(os.sep, "/")
+
+    slim, scripts = merge_page(WIDGET_STATE.sub("", text).replace(STEPPER_CSS, ""), runs_url)
+    for url, body in scripts.items():
+        runs.mkdir(parents=True, exist_ok=True)
+        (page.parent / url).resolve().write_text(body, encoding="utf-8")
+    slim = site_pages.favicon(slim, os.path.relpath(out / "_static" / "favicon.svg", page.parent).replace(os.sep, "/"))
     slim = external_images(slim, page, out)
     slim = site_pages.defer_scripts(site_pages.chinese_labels(site_pages.inline_icons(slim, icons)))
     if slim == text:

@@ -86,13 +86,21 @@ def defer_scripts(html: str) -> str:
                           html)
 
 
+def favicon(html: str, href: str) -> str:
+    """A <link rel=icon> to the book's own icon (browsers otherwise ask for /favicon.ico)."""
+    if "rel=\"icon\"" in html or "rel='icon'" in html or "</head>" not in html:
+        return html
+    return html.replace("</head>", f'<link rel="icon" type="image/svg+xml" href="{escape(href)}"></head>', 1)
+
+
 def index_page(out: Path, first: str, title: str) -> None:
     """A real index.html: language, title, and a link for readers whose browser ignores the redirect."""
     t = escape(title)
     (out / "index.html").write_text(
         f'<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f'<title>{t}</title><meta http-equiv="Refresh" content="0; url={escape(first)}"></head>'
+        f'<title>{t}</title><link rel="icon" type="image/svg+xml" href="_static/favicon.svg">'
+        f'<meta http-equiv="Refresh" content="0; url={escape(first)}"></head>'
         f'<body><main><h1>{t}</h1><p><a href="{escape(first)}">从导读开始阅读</a></p></main></body></html>\n',
         encoding="utf-8")
 

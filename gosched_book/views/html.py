@@ -28,11 +28,39 @@ def changed_note(overrides: dict | None) -> str:
     return f"（已修改：{items}）"
 
 
+def _control_labels(routine: str) -> dict[str, str]:
+    """control name -> its short Chinese label ("当前 g", "入口 SP"), the part before any （…）."""
+    from ..whatif.controls import controls
+
+    out: dict[str, str] = {}
+    for p in PRESETS[routine]:
+        for c in controls(routine, p):
+            out.setdefault(c.name, c.label.split("（")[0].strip() or c.label)
+    return out
+
+
+def run_note(overrides: dict | None, routine: str) -> str:
+    """changed_note in the words the controls use: `（已改：当前 g = g0，入口 SP = 0x…）`."""
+    if not overrides:
+        return ""
+    names = _control_labels(routine)
+
+    def one(k, v) -> str:
+        if k == "patch":
+            return "；".join(p.describe() for p in v)
+        if v is True:
+            return names.get(k, k)
+        shown = f"{v:#x}" if isinstance(v, int) and not isinstance(v, bool) else ("否" if v is False else v)
+        return f"{names.get(k, k)} = {shown}"
+
+    return "（已改：" + "，".join(one(k, v) for k, v in overrides.items()) + "）"
+
+
 def title(t: Trace, overrides: dict | None = None) -> str:
     preset = PRESETS[t.routine][t.scenario]
     return (f"<div class='gsb-title'><b>{escape(ROUTINE_TITLES[t.routine])}</b>"
             f" — 场景 <code>{escape(t.scenario)}</code>：{escape(preset.title)}"
-            f"{escape(changed_note(overrides))}</div>")
+            f"{escape(run_note(overrides, t.routine))}</div>")
 
 
 def status(st: State) -> str:

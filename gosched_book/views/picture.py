@@ -40,6 +40,7 @@ class Label:
     cls: str  # title, off, val, role, desc, key, dim, sp, bp
     anchor: str = "start"  # start, middle, end
     bold: bool = False
+    full: str = ""  # the whole text when `text` is cut with … (the page shows it on hover or tap)
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,13 @@ def fit(text: str, size: float, width: float) -> str:
     return text + "…"
 
 
+def cut_label(x: float, y: float, text: str, size: float, cls: str, width: float, anchor: str = "start",
+              bold: bool = False) -> Label:
+    """A Label fitted to width; when cut, it keeps the whole text in `full`."""
+    shown = fit(text, size, width)
+    return Label(x, y, shown, size, cls, anchor, bold, text if shown != text else "")
+
+
 def stack_title(owner: str) -> str:
     if owner in TITLE_ZH:
         return TITLE_ZH[owner]
@@ -181,11 +189,10 @@ def _slot(x: float, y: float, s: Slot) -> tuple[tuple[Box, ...], tuple[Label, ..
     role = role_zh(s.role)
     used = 6
     if role:
-        labels.append(Label(x + 6, y + 32, fit(role, FONT_PX, BOX_W - 12), FONT_PX, "role"))
+        labels.append(cut_label(x + 6, y + 32, role, FONT_PX, "role", BOX_W - 12))
         used += text_width(role, FONT_PX) + 10
     if s.desc and BOX_W - used - 6 > 3 * FONT_PX:
-        labels.append(Label(x + BOX_W - 6, y + 32, fit(s.desc, FONT_PX, BOX_W - used - 6), FONT_PX,
-                            "desc", anchor="end"))
+        labels.append(cut_label(x + BOX_W - 6, y + 32, s.desc, FONT_PX, "desc", BOX_W - used - 6, anchor="end"))
     return (box,), tuple(labels)
 
 
@@ -241,8 +248,7 @@ def panel(view: StackView, gobufs: tuple, bp: int, stray: tuple[str, ...] = ()) 
         cls = name.lower()
         arrows.append(Arrow(BOX_X, y + 4, BOX_X, y + 20, cls) if name == "SP" or lo_addr > v else
                       Arrow(BOX_X, y + 20, BOX_X, y + 4, cls))
-        labels.append(Label(BOX_X + 10, y + 17, fit(text, FONT_PX, PANEL_W - BOX_X - 12), FONT_PX, cls,
-                            bold=True))
+        labels.append(cut_label(BOX_X + 10, y + 17, text, FONT_PX, cls, PANEL_W - BOX_X - 12, bold=True))
         y += 24
     for name, rows in gobufs:
         y += 6
@@ -252,8 +258,7 @@ def panel(view: StackView, gobufs: tuple, bp: int, stray: tuple[str, ...] = ()) 
             boxes.append(Box(BOX_X, y, BOX_W, GB_ROW, "gobuf-written" if row.written else "gobuf"))
             labels.append(Label(BOX_X + 6, y + 16, row.name, FONT_PX, "key"))
             value = f"{row.value:#x}  {row.desc}".rstrip()
-            labels.append(Label(BOX_X + 46, y + 16, fit(value, FONT_PX, BOX_W - 52), FONT_PX, "val",
-                                bold=row.written))
+            labels.append(cut_label(BOX_X + 46, y + 16, value, FONT_PX, "val", BOX_W - 52, bold=row.written))
             y += GB_ROW
     return Panel(view.owner, PANEL_W, y + 8, tuple(boxes), tuple(labels), tuple(arrows))
 
@@ -304,8 +309,8 @@ def _num(v: float):
 def panel_json(p: Panel) -> list:
     """Compact form for the page: [w, h, items]; stepper.js draws exactly these."""
     items = [["r", _num(b.x), _num(b.y), _num(b.w), _num(b.h), b.cls] for b in p.boxes]
-    items += [["t", _num(lab.x), _num(lab.y), lab.text, _num(lab.size), lab.cls, lab.anchor[0], int(lab.bold)]
-              for lab in p.labels]
+    items += [["t", _num(lab.x), _num(lab.y), lab.text, _num(lab.size), lab.cls, lab.anchor[0], int(lab.bold),
+               *([lab.full] if lab.full else [])] for lab in p.labels]
     items += [["a", _num(a.x1), _num(a.y1), _num(a.x2), _num(a.y2), a.cls] for a in p.arrows]
     return [_num(p.w), _num(p.h), items]
 
@@ -362,8 +367,12 @@ def panel_svg(p: Panel) -> str:
                    f'class="gp-line gp-s-{a.cls}"/><polygon points="{arrow_head(a)}" class="gp-{a.cls}"/>')
     for lab in p.labels:
         weight = ' font-weight="bold"' if lab.bold else ""
+        cut = f' data-full="{_esc(lab.full)}"' if lab.full else ""
+        part = ' data-part="sp"' if lab.cls == "sp" else ""
+        title = f"<title>{_esc(lab.full)}</title>" if lab.full else ""
         out.append(f'<text x="{_num(lab.x)}" y="{_num(lab.y)}" font-size="{_num(lab.size)}" '
-                   f'text-anchor="{lab.anchor}"{weight} class="gp-{lab.cls}">{_esc(lab.text)}</text>')
+                   f'text-anchor="{lab.anchor}"{weight} class="gp-{lab.cls}{" gp-cut" if lab.full else ""}"'
+                   f'{cut}{part}>{_esc(lab.text)}{title}</text>')
     out.append("</svg>")
     return "".join(out)
 

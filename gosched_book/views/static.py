@@ -32,7 +32,7 @@ from ..scenario.family import PRESETS, ROUTINE_TITLES
 from ..machine.trace import to_dict
 from ..scenario.scenario import Scenario
 from . import picture
-from .html import changed_note
+from .html import run_note
 from .listing import rows
 from .model import states
 
@@ -120,7 +120,7 @@ def payload(scenarios: list[Scenario]) -> dict:
                     own[f] = f + "@" + ";".join(p.spec for p in sc.patch if p.file == f)
                     patched[own[f]] = (f, tuple(p for p in sc.patch if p.file == f))
         files |= used - set(own)
-        note = changed_note(sc.overrides())
+        note = run_note(sc.overrides(), t.routine)
         items[sc.key] = {
             "key": sc.key,
             "title": f"{t.routine} / {t.scenario}：{PRESETS[t.routine][t.scenario].title}{note}",
@@ -185,20 +185,28 @@ PAGE_DATA_ID = "gsb-page-data"
 START = "<script>window.GoschedStepper && GoschedStepper.start();</script>"
 
 
+LEGEND = ("<b>怎么读这张图</b>：每格是栈上的一个 8 字节字，高地址在上；<span class='gsb-key-written'>黄色</span>"
+          "是本步写过的字；左边红色 SP、右边蓝色 BP 箭头指向寄存器当前指向的字；“hi-0x58”是这个字的地址"
+          "比这条栈的栈顶（stack.hi）低 0x58 字节。文字末尾有“…”的标签，点一下（或把鼠标停在上面）看全文。")
+
+
 def controls_html() -> str:
-    """The step controls (the ui engineer's what-if controls go in a .gsb-controls section after these)."""
+    """The step controls: one dock (sticky while the stepper is on screen) with the buttons, the
+    slider, the status line and the ending; the what-if controls go in .gsb-controls, under the picture."""
     btn = lambda cls, label, text: (  # noqa: E731
         f"<button type='button' class='{cls}' aria-label='{label}' title='{label}'>{text}</button>")
     return (
-        "<div class='gsb-bar'><label>场景 <select class='gsb-select' aria-label='选择场景'></select></label></div>"
-        "<div class='gsb-controls'></div>"
+        "<div class='gsb-dock' data-part='controls'>"
         "<div class='gsb-bar gsb-steps'>"
         + btn("gsb-first", "首步", "« 首步") + btn("gsb-prev", "上一步", "◀ 上一步")
         + btn("gsb-next", "下一步", "下一步 ▶") + btn("gsb-last", "末步", "末步 »")
         + btn("gsb-play", "播放", "▶ 播放")
         + "</div>"
         "<div class='gsb-bar gsb-slider'><input type='range' class='gsb-range' min='0' value='0' aria-label='步骤'>"
-        "<span class='gsb-pos mono' aria-hidden='true'></span></div>"
+        + btn("gsb-copy", "复制本步链接", "复制链接") + "</div>"
+        "<div class='gsb-status' role='status' aria-live='polite'></div>"
+        "<div class='gsb-end' role='alert' data-part='end'></div>"
+        "</div>"
     )
 
 
@@ -209,7 +217,9 @@ def stepper_html(scenarios: list[Scenario], all_presets: bool = True, what_if: b
     """The static stepper markup, with its own packed data (the site merges it per page).
 
     With `what_if`, the first scenario's controls (static_controls.spec) and all their runs
-    (about 200 runs: by default only when the site is being built, not in a reader's Lab)."""
+    (about 200 runs: by default only when the site is being built, not in a reader's Lab).
+    Layout (stepper.css): the dock, then the code column (listing, registers, memory writes)
+    beside the picture column (picture, legend, 改一改) where the width allows, stacked otherwise."""
     if all_presets and len(scenarios) == 1:
         scenarios = scenarios_for(scenarios[0])
     if what_if is None:
@@ -229,15 +239,19 @@ def stepper_html(scenarios: list[Scenario], all_presets: bool = True, what_if: b
         "aria-label='指令单步器（焦点在单步器上时，← → 键单步）' tabindex='-1'>"
         "<noscript>这个单步器需要 JavaScript。</noscript>"
         "<div class='gsb-where'><div class='gsb-title'></div><div class='gsb-file mono'></div></div>"
+        "<div class='gsb-bar gsb-scene'><label>场景 <select class='gsb-select' aria-label='选择场景'></select></label></div>"
         + controls_html() +
-        "<div class='gsb-status' role='status' aria-live='polite'></div>"
-        "<div class='gsb-end' role='alert'></div>"
-        "<div class='gsb-picture' role='img' aria-label='栈布局图'></div>"
-        "<div class='gsb-panels'><div class='gsb-listing' tabindex='0' role='region' "
-        "aria-label='源码清单（可用方向键滚动）'></div>"
+        "<div class='gsb-main'><div class='gsb-code'>"
+        "<div class='gsb-listing' tabindex='0' role='region' aria-label='源码清单（可用方向键滚动）'></div>"
         "<div class='gsb-regs-box' tabindex='0' role='region' aria-label='寄存器表'>"
-        "<table class='gsb-regs mono'></table></div></div>"
-        "<div class='gsb-writes'></div>"
+        "<table class='gsb-regs mono'></table></div>"
+        "<button type='button' class='gsb-allregs' aria-pressed='false'>显示全部寄存器</button>"
+        "<div class='gsb-writes'></div></div>"
+        "<div class='gsb-side'><div class='gsb-tabs' role='group' aria-label='看哪条栈'></div>"
+        "<div class='gsb-picture' role='img' aria-label='栈布局图' tabindex='0'></div>"
+        "<div class='gsb-pic-full mono' aria-live='polite'></div>"
+        f"<details class='gsb-legend'><summary>图例</summary><p>{LEGEND}</p></details>"
+        "<div class='gsb-controls'></div></div></div>"
         f"<p class='gsb-note'>{escape(LIVE_ONLY)}</p>"
         f"<script type='application/octet-stream' class='gsb-data'>{blob}</script>"
         + START + "</div>"
@@ -269,18 +283,68 @@ def first_tag(data: dict) -> str:
     return f"<script type='application/json' class='{FIRST_CLASS}'>{text}</script>"
 
 
-def merge_page(html: str) -> str:
+RUNS_DIR = "gsb-runs"  # under _static: one script per stepper with its what-if runs
+
+
+def runs_script(url: str, data: dict) -> str:
+    """A stepper's what-if runs as a script that hands them to the page (works from file://)."""
+    return (f"window.GoschedStepper&&GoschedStepper.provide({json.dumps(url)},"
+            f"{json.dumps(pack(data))});\n")
+
+
+def _listings_of(data: dict, scenarios: dict) -> dict:
+    """The listings (plain and patched) these scenarios' steps show."""
+    need = set()
+    for sc in scenarios.values():
+        own = sc.get("listings", {})
+        need |= {own.get(s["file"], s["file"]) for s in sc["trace"]["steps"] if s.get("file")}
+    return {k: v for k, v in data["listings"].items() if k in need}
+
+
+def split_runs(data: dict, keys: list[str]) -> tuple[dict, dict | None]:
+    """(what the page carries: the stepper's own choices and its controls' spec,
+    its what-if runs: every other scenario, or None when it has none)."""
+    own = {k: v for k, v in data["scenarios"].items() if k in keys}
+    rest = {k: v for k, v in data["scenarios"].items() if k not in keys}
+    page = merge([{**data, "scenarios": own, "listings": _listings_of(data, own)}])
+    if "controls" in data:
+        page["controls"] = data["controls"]
+    if not rest:
+        return page, None
+    return page, merge([{**data, "scenarios": rest, "listings": _listings_of(data, rest), "controls": {}}])
+
+
+def merge_page(html: str, runs_url=None) -> tuple[str, dict[str, str]] | str:
     """Give each stepper on a page a small first blob in its markup, and move all their data
-    into one page-level blob at the end of the page (just before </body>)."""
+    into one page-level blob at the end of the page (just before </body>).
+
+    With `runs_url(i)` (the URL of stepper i's runs script, relative to the page), each
+    stepper's what-if runs leave the page: returns (html, {url: script text}); the stepper
+    loads its script when the reader opens 改一改 or follows a link that needs a run."""
     blobs = DATA_SCRIPT.findall(html)
     if not blobs:
-        return html
+        return (html, {}) if runs_url else html
     opens = STEPPER_OPEN.findall(html)
     if len(opens) != len(blobs):
         raise ValueError(f"{len(opens)} static steppers but {len(blobs)} data blobs on one page")
     datas = [unpack(b) for b in blobs]
-    firsts = iter([first_tag(first_data(d, json.loads(unescape(k)))) for d, k in zip(datas, opens)])
+    keys = [json.loads(unescape(k)) for k in opens]
+    firsts = iter([first_tag(first_data(d, k)) for d, k in zip(datas, keys)])
     html = DATA_SCRIPT.sub(lambda m: next(firsts), html)
+    scripts: dict[str, str] = {}
+    if runs_url:
+        pages, urls = [], []
+        for i, (d, k) in enumerate(zip(datas, keys)):
+            page, runs = split_runs(d, k)
+            pages.append(page)
+            urls.append(runs_url(i) if runs is not None else "")
+            if runs is not None:
+                scripts[urls[-1]] = runs_script(urls[-1], runs)
+        at = iter(urls)
+        html = STEPPER_OPEN.sub(lambda m: m[0] + (f" data-gsb-runs='{escape(u)}'" if (u := next(at)) else ""),
+                                html)
+        datas = pages
     tag = f"<script type='application/octet-stream' id='{PAGE_DATA_ID}'>{pack(merge(datas))}</script>" + START
     end = html.rfind("</body>")
-    return html + tag if end < 0 else html[:end] + tag + html[end:]
+    html = html + tag if end < 0 else html[:end] + tag + html[end:]
+    return (html, scripts) if runs_url else html

@@ -25,9 +25,19 @@
     });
     var details = el("details", "gsb-whatif");
     details.appendChild(el("summary", "", "改一改：每个选择都是构建本书时真跑过的一次运行"));
+    // Its runs come in a script of their own, fetched when the reader first opens 改一改.
+    details.addEventListener("toggle", function () {
+      if (!details.open || !st.runs) return;
+      if (st.runsUrl && !st.runsHere) note.textContent = "正在载入构建时预先跑好的运行……";
+      st.runs().then(function () { ui().synced = null; sync(st); });
+    });
     var note = el("p", "gsb-note gsb-whatif-note");
     note.setAttribute("role", "status");
     details.appendChild(note);
+    // How the run shown ends, here where the change is made (the dock's banner shows it at the last step).
+    var ending = el("p", "gsb-whatif-end");
+    ending.setAttribute("data-part", "end");
+    details.appendChild(ending);
     var inputs = [], groups = {};
     GROUPS.forEach(function (g) {
       if (groups[g[1]]) return;
@@ -82,15 +92,22 @@
       if (groups[name].querySelector(".gsb-ctl")) details.appendChild(groups[name]);
     });
     box.appendChild(details);
-    st.gsbControls = { spec: spec, where: where, inputs: inputs, note: note, details: details };
+    st.gsbControls = { spec: spec, where: where, inputs: inputs, note: note, details: details, ending: ending };
+    function ui() { return st.gsbControls; }
     sync(st);
   }
 
   // Show the values of the loaded run: the moved control at its value, every other at the base.
+  var END = { call: "调用", jump: "跳转", "return": "返回", event: "事件", fault: "故障", limit: "步数上限" };
+
   function sync(st) {
     var ui = st.gsbControls;
     if (!ui || ui.synced === st.key) return;  // a step within the same run changes no control
     ui.synced = st.key;
+    var e = st.s && st.s.trace.end;
+    ui.ending.textContent = e ? "这次运行的结局（共 " + st.s.trace.steps.length + " 步）：" +
+      (END[e.kind] || e.kind) + "：" + e.summary : "";
+    ui.ending.className = "gsb-whatif-end" + (e ? " " + e.kind : "");
     var own = st.key === ui.spec.base, at = ui.where[st.key] || null;
     var known = own || at !== null;
     ui.inputs.forEach(function (item, i) {
@@ -115,6 +132,9 @@
     }
     if (known) ui.moved = at;
     ui.note.textContent = note;
+    // The ending sits under the control that made this run (at the top when none did).
+    var host = at ? ui.inputs[at[0]][3] : ui.note;
+    if (ui.ending.previousSibling !== host) host.parentNode.insertBefore(ui.ending, host.nextSibling);
   }
 
   function start() {

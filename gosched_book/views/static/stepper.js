@@ -13,6 +13,13 @@
 //                                          again when its full data arrives (stepper.full);
 //                                          a stepper's controls live in its .gsb-controls element
 //   GoschedStepper.onRender(fn)            fn(stepper) after every render
+//   GoschedStepper.provide(url, b64)       called by a stepper's runs script (data-gsb-runs): its
+//                                          what-if runs, fetched when the reader opens 改一改 or
+//                                          follows a link that needs one (a script works from file://)
+//   stepper.runs()                         Promise: that stepper's what-if runs are here (or none)
+// Parts: data-part="controls" (the dock: buttons, slider, status, ending), "current-line" (the
+// listing row just run, or the next one at step 0), "changed-reg" (register rows this step changed),
+// "sp" (the SP label in the picture), "end" (the ending banner), for tests and scripts.
 // Data: the site gives each stepper a small first blob (<script class="gsb-first-data">, JSON: its
 // first scenario only), drawn as soon as the parser reaches it, and puts every stepper's data in
 // one <script id="gsb-page-data"> at the end of the page; each stepper switches to that when it
@@ -107,12 +114,18 @@
         var a = { x: it[1], y: it[2], "font-size": it[4],
                   "text-anchor": { s: "start", m: "middle", e: "end" }[it[6]], "class": "gp-" + it[5] };
         if (it[7]) a["font-weight"] = "bold";
+        if (it[8]) { a["data-full"] = it[8]; a["class"] += " gp-cut"; }
+        if (it[5] === "sp") a["data-part"] = "sp";
         var t = svgEl("text", a);
         t.textContent = it[3];
+        if (it[8]) t.appendChild(svgEl("title", {})).textContent = it[8];
         texts.push(t);
       }
     });
     rects.concat(lines, texts).forEach(function (e) { svg.appendChild(e); });
+    var title = items.filter(function (it) { return it[0] === "t" && it[5] === "title"; })[0];
+    svg.gsbName = title ? String(title[3]).split("（")[0] : "栈";
+    svg.gsbSp = items.some(function (it) { return it[0] === "t" && it[5] === "sp"; });
     return svg;
   }
 
@@ -133,8 +146,11 @@
     this.q = function (sel) { return root.querySelector(sel); };
     var q = this.q;
     this.ui = { select: q(".gsb-select"), title: q(".gsb-title"), file: q(".gsb-file"), status: q(".gsb-status"),
-                pos: q(".gsb-pos"), range: q(".gsb-range"), listing: q(".gsb-listing"), regs: q(".gsb-regs"),
-                writes: q(".gsb-writes"), end: q(".gsb-end"), picture: q(".gsb-picture"), play: q(".gsb-play") };
+                range: q(".gsb-range"), listing: q(".gsb-listing"), regs: q(".gsb-regs"),
+                writes: q(".gsb-writes"), end: q(".gsb-end"), picture: q(".gsb-picture"), play: q(".gsb-play"),
+                tabs: q(".gsb-tabs"), full: q(".gsb-pic-full"), copy: q(".gsb-copy"), allregs: q(".gsb-allregs") };
+    this.focus = null;  // the stack a phone shows: null follows SP, else the panel position the reader chose
+    this.runsUrl = root.getAttribute("data-gsb-runs") || "";
     this.timer = null;
     this.k = 0;
     this.panelCache = {};
@@ -157,6 +173,25 @@
     this.q(".gsb-last").addEventListener("click", function () { self.stop(); self.go(self.n()); });
     this.q(".gsb-play").addEventListener("click", function () { self.toggle(); });
     this.q(".gsb-range").addEventListener("input", function (e) { self.stop(); self.go(Number(e.target.value)); });
+    if (this.ui.copy) this.ui.copy.addEventListener("click", function () { self.copyLink(); });
+    if (this.ui.allregs) this.ui.allregs.addEventListener("click", function () {
+      var on = !root.classList.contains("gsb-allregs-on");
+      root.classList.toggle("gsb-allregs-on", on);
+      self.ui.allregs.setAttribute("aria-pressed", on ? "true" : "false");
+      self.ui.allregs.textContent = on ? "只看本步改过的寄存器" : "显示全部寄存器";
+    });
+    if (this.ui.picture) this.ui.picture.addEventListener("click", function (e) {
+      var t = e.target.closest ? e.target.closest("[data-full]") : null;
+      if (t && self.ui.full) text(self.ui.full, t.getAttribute("data-full"));
+    });
+    if (this.ui.tabs) this.ui.tabs.addEventListener("click", function (e) {
+      var b = e.target.closest ? e.target.closest("button[data-panel]") : null;
+      if (!b) return;
+      var i = Number(b.getAttribute("data-panel"));
+      self.focus = self.focus === i || b.getAttribute("data-sp") === "1" ? null : i;
+      self.shownPic = null;
+      self.render();
+    });
     root.addEventListener("keydown", function (e) {
       var t = e.target;
       // Form controls and the scrollable listing/register boxes keep their own keys.
@@ -190,6 +225,19 @@
 
   Stepper.prototype.load = function (key, k, quiet) {
     var s = this.data.scenarios[key];
+    if (!s && this.full && this.runsUrl && !this.runsHere) {  // a what-if run: fetch this stepper's runs
+      var self = this;
+      this.stop();
+      this.wanted = [key, k, quiet];
+      text(this.ui.status, "正在载入构建时预先跑好的运行……");
+      this.runs().then(function () {
+        var w = self.wanted;
+        if (!w || w[0] !== key) return;
+        self.wanted = null;
+        if (!self.load(w[0], w[1], w[2])) text(self.ui.status, "这次运行不在本页的数据里。");
+      });
+      return true;
+    }
     if (!s) {
       if (this.full) return false;
       this.stop();
@@ -244,6 +292,47 @@
     }
     var self = this;
     initHooks.forEach(function (fn) { fn(self); });
+  };
+
+  // This stepper's what-if runs: its runs script, loaded once; resolves when they are in this.data.
+  Stepper.prototype.runs = function () {
+    var self = this;
+    if (!this.runsUrl || this.runsHere) return Promise.resolve(this);
+    if (!this.runsPromise) {
+      this.runsPromise = runsFor(this.runsUrl).then(function (extra) {
+        if (extra && self.full) absorb(self.data, extra, self.runsUrl);
+        self.runsHere = !!extra;
+        if (!extra && self.waiting) self.waiting.textContent = "改一改：预先跑好的运行无法读取。";
+        return self;
+      });
+    }
+    return this.runsPromise;
+  };
+
+  Stepper.prototype.copyLink = function () {
+    var url = location.href.split("#")[0] + this.fragment(), b = this.ui.copy, self = this;
+    this.remember();
+    function said(ok) {
+      b.textContent = ok ? "✔ 已复制" : "链接见地址栏";
+      clearTimeout(self.copyTimer);
+      self.copyTimer = setTimeout(function () { b.textContent = "复制链接"; }, 1800);
+    }
+    function fallback() {
+      var t = el("textarea");
+      t.value = url;
+      t.setAttribute("readonly", "");
+      t.style.position = "fixed";
+      t.style.opacity = "0";
+      document.body.appendChild(t);
+      t.select();
+      var ok = false;
+      try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+      document.body.removeChild(t);
+      said(ok);
+    }
+    b.setAttribute("data-url", url);
+    if (navigator.clipboard && navigator.clipboard.writeText) navigator.clipboard.writeText(url).then(function () { said(true); }, fallback);
+    else fallback();
   };
 
   Stepper.prototype.go = function (k, quiet) {
@@ -334,6 +423,7 @@
     }
     v.marked.forEach(function (tr) {
       tr.classList.remove("done", "next");
+      tr.removeAttribute("data-part");
       if (!tr.classList.length) tr.removeAttribute("class");  // the same markup as a row never marked
       tr.firstChild.textContent = "";
       tr.firstChild.removeAttribute("title");
@@ -351,6 +441,7 @@
       if (done.indexOf(tr) < 0) tr.firstChild.textContent = "▶";
       tr.firstChild.setAttribute("title", "下一条");
     });
+    (done.length ? done : next).forEach(function (tr) { tr.setAttribute("data-part", "current-line"); });
     this.scrollRow = done[done.length - 1] || next[0] || null;
   };
 
@@ -358,9 +449,17 @@
   // too), so a change lays the page out once, here, and the frame that paints it has no layout left.
   Stepper.prototype.scroll = function () {
     var r = this.scrollRow, box = this.ui.listing;
-    if (!r || r === this.scrolled) return;  // the same row stays where it is
-    this.scrolled = r;
-    box.scrollTop = Math.max(0, r.offsetTop - box.clientHeight / 2);
+    if (r && r !== this.scrolled) {  // the same row stays where it is
+      this.scrolled = r;
+      box.scrollTop = Math.max(0, r.offsetTop - box.clientHeight / 2);
+    }
+    // The picture follows SP: its label kept in the middle of the picture's box when the box scrolls.
+    var pic = this.ui.picture, sp = pic.querySelector("[data-part=sp]");
+    if (!sp || pic.scrollHeight <= pic.clientHeight + 1) return;
+    var at = sp.getBoundingClientRect(), b = pic.getBoundingClientRect();
+    if (at.height === 0 && at.width === 0) return;  // not shown (another stack in focus)
+    var dy = at.top - b.top - pic.clientHeight / 2;
+    if (Math.abs(dy) > pic.clientHeight / 4) pic.scrollTop = Math.max(0, pic.scrollTop + dy);
   };
 
   // Registers: one row each, fixed columns, built once; a step rewrites only the cells that change.
@@ -397,7 +496,12 @@
     var rows = this.regRows;
     entries.forEach(function (e, i) {
       var row = rows[i], cls = e[3] ? "changed" : "";
-      if (row.cls !== cls) { row.tr.className = cls; row.cls = cls; }
+      if (e[0] === "rsp") cls += (cls ? " " : "") + "keep";
+      if (row.cls !== cls) {
+        row.tr.className = cls;
+        row.cls = cls;
+        if (e[3]) row.tr.setAttribute("data-part", "changed-reg"); else row.tr.removeAttribute("data-part");
+      }
       text(row.name, (e[3] ? "● " : "") + e[0]);
       text(row.val, e[1]);
       text(row.old, e[3] ? e[2] : "");
@@ -411,7 +515,6 @@
     var labels = t.labels || {};
     text(ui.status, "第 " + k + " / " + n + " 步：" +
       (step ? "刚执行 " + step.routine + ": " + step.plan9 : "尚未执行任何指令"));
-    text(ui.pos, k + " / " + n);
     // Listing.
     var next = k < n ? t.steps[k] : null;
     var nextPc = next ? next.pc : t.end.pc;
@@ -448,18 +551,44 @@
     var pic = ui.picture, panels = this.data.pictures[this.s.pics[k]];
     if (this.shownPic !== panels) {
       this.shownPic = panels;
-      var used = {};
+      var used = {}, nodes = [];
       pic.textContent = "";
       panels.forEach(function (i) {
         var node = self.panel(i);
-        pic.appendChild(used[i] ? node.cloneNode(true) : node);  // the same panel twice: a copy
+        node = used[i] ? node.cloneNode(true) : node;  // the same panel twice: a copy
+        pic.appendChild(node);
+        nodes.push([node, self.panel(i)]);
         used[i] = true;
       });
+      this.renderTabs(nodes);
     }
     pic.setAttribute("aria-label", this.s.alts[k]);
     pic.setAttribute("data-step", String(k));
     renderHooks.forEach(function (fn) { fn(self); });
     this.scroll();
+  };
+
+  // A phone shows one stack: the one SP is in, or the one the reader picked; one button per stack.
+  Stepper.prototype.renderTabs = function (nodes) {
+    var focus = this.focus, sp = -1, tabs = this.ui.tabs;
+    nodes.forEach(function (n, i) { if (n[1].gsbSp && sp < 0) sp = i; });
+    var shown = focus !== null && focus < nodes.length ? focus : (sp >= 0 ? sp : 0);
+    nodes.forEach(function (n, i) { n[0].classList.toggle("gsb-focus", i === shown); });
+    if (!tabs) return;
+    var sig = nodes.map(function (n) { return n[1].gsbName; }).join("|") + "/" + shown + "/" + sp + "/" + focus;
+    if (tabs.gsbSig === sig) return;
+    tabs.gsbSig = sig;
+    tabs.textContent = "";
+    if (nodes.length < 2) return;
+    nodes.forEach(function (n, i) {
+      var b = el("button", i === shown ? "on" : "", n[1].gsbName + (i === sp ? " · SP" : ""));
+      b.type = "button";
+      b.setAttribute("data-panel", String(i));
+      b.setAttribute("aria-pressed", i === shown ? "true" : "false");
+      if (i === sp) b.setAttribute("data-sp", "1");
+      tabs.appendChild(b);
+    });
+    if (focus !== null) tabs.appendChild(el("span", "gsb-tab-note", "（已固定；点 SP 所在的栈回到跟随 SP）"));
   };
 
   function firstOwner(key) {
@@ -491,7 +620,52 @@
     }
     target = target || firstOwner(f.key) ||
       all.filter(function (s) { return s.keys.indexOf(f.key) >= 0; })[0] || null;
-    if (target && target.load(f.key, f.step, true)) target.root.scrollIntoView();
+    if (target && target.load(f.key, f.step, true)) {
+      target.root.scrollIntoView();
+      if (target.wanted && target.runsPromise) return target.runsPromise.then(function () { target.root.scrollIntoView(); });
+    }
+    return null;
+  }
+
+  // --- what-if runs: one script per stepper, loaded on demand ------------------------------
+  var runScripts = {};  // url -> {promise, resolve}
+
+  function runsFor(url) {
+    var r = runScripts[url];
+    if (r && r.promise) return r.promise;
+    r = runScripts[url] = runScripts[url] || {};
+    r.promise = new Promise(function (resolve) {
+      r.resolve = resolve;
+      var s = document.createElement("script");
+      s.src = url;
+      s.async = true;
+      s.onerror = function () { resolve(null); };
+      document.head.appendChild(s);
+    });
+    return r.promise;
+  }
+
+  function provide(url, b64) {
+    var r = runScripts[url] = runScripts[url] || {};
+    unpack(b64).then(function (d) { if (r.resolve) r.resolve(d); else r.promise = Promise.resolve(d); },
+                     function () { if (r.resolve) r.resolve(null); });
+  }
+
+  // Add a runs payload's scenarios, pictures, panels and listings to a stepper's data (indices shifted).
+  function absorb(data, extra, url) {
+    data.gsbAbsorbed = data.gsbAbsorbed || {};
+    if (data.gsbAbsorbed[url]) return;
+    data.gsbAbsorbed[url] = true;
+    var P = data.panels.length, Q = data.pictures.length;
+    extra.panels.forEach(function (p) { data.panels.push(p); });
+    extra.pictures.forEach(function (pic) { data.pictures.push(pic.map(function (i) { return i + P; })); });
+    Object.keys(extra.scenarios).forEach(function (k) {
+      if (data.scenarios[k]) return;
+      var s = extra.scenarios[k];
+      s.pics = s.pics.map(function (i) { return i + Q; });
+      data.scenarios[k] = s;
+    });
+    Object.keys(extra.listings).forEach(function (k) { if (!data.listings[k]) data.listings[k] = extra.listings[k]; });
   }
 
   // --- starting --------------------------------------------------------------------------------
@@ -584,6 +758,7 @@
     },
     onInit: function (fn) { initHooks.push(fn); all.forEach(fn); },
     onRender: function (fn) { renderHooks.push(fn); },
+    provide: provide,
     parseFragment: parseFragment,
     all: all
   };
@@ -603,13 +778,37 @@
       });
   }
 
+  // The dock sticks under the theme's sticky article header; the theme's 回到顶部 pill stays away
+  // while a stepper is on screen (it would cover the picture right after 下一步).
+  function stickyTop() {
+    var h = document.querySelector(".bd-header-article");
+    var v = h && getComputedStyle(h).position === "sticky" ? h.offsetHeight : 0;
+    document.documentElement.style.setProperty("--gsb-top", v + "px");
+  }
+  function watchOnScreen() {
+    if (!window.IntersectionObserver) return;
+    var seen = new Set();
+    var io = new IntersectionObserver(function (entries) {
+      entries.forEach(function (e) { if (e.isIntersecting) seen.add(e.target); else seen.delete(e.target); });
+      document.documentElement.classList.toggle("gsb-on-screen", seen.size > 0);
+    });
+    document.querySelectorAll("[data-gsb]").forEach(function (r) { io.observe(r); });
+  }
+
   api.ready = new Promise(function (resolve) {
     function finish() {
       start();
       loadPageData(true);
       try { focusableScrollers(); } catch (e) { /* never block the steppers */ }
+      try { stickyTop(); watchOnScreen(); window.addEventListener("resize", stickyTop); } catch (e) { /* layout only */ }
       Promise.all(pending).then(function () {
-        try { fromHash(); } catch (e) { /* a bad link never stops the page */ }
+        var more = null;
+        try { more = fromHash(); } catch (e) { /* a bad link never stops the page */ }
+        return more;
+      }).then(function () {
+        document.documentElement.setAttribute("data-gsb-ready", "1");
+        resolve(all);
+      }, function () {
         document.documentElement.setAttribute("data-gsb-ready", "1");
         resolve(all);
       });
