@@ -1,9 +1,9 @@
 #!/bin/sh
 # Fetches axe-core (the accessibility checker the browser tests inject) from the npm registry.
 set -e
-VERSION=4.10.3
+VERSION=4.14.1  # the current release (issue 22)
 DEST="$(dirname "$0")/../.cache/axe-core"
-[ -f "$DEST/axe.min.js" ] && exit 0
+[ -f "$DEST/axe.min.js" ] && [ "$(cat "$DEST/VERSION" 2>/dev/null)" = "$VERSION" ] && exit 0
 if ! command -v npm >/dev/null 2>&1; then
   sh "$(dirname "$0")/apt-install.sh" "fetching axe-core (the browser tests' accessibility checker)" npm
 fi
@@ -16,5 +16,6 @@ if ! (cd "$TMP" && npm pack --silent "axe-core@$VERSION" >/dev/null 2>&1); then
 fi
 tar -xzf "$TMP"/axe-core-*.tgz -C "$TMP"
 cp "$TMP/package/axe.min.js" "$DEST/axe.min.js"
+echo "$VERSION" > "$DEST/VERSION"
 rm -rf "$TMP"
 echo "axe-core $VERSION in $DEST"

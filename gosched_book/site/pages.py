@@ -28,6 +28,11 @@ LABELS = {
     "Back to top": "回到顶部",
     # axe: docutils' footnote list is an <aside> (a complementary landmark) inside <main>; it is a note.
     '<aside class="footnote-list brackets">': '<aside class="footnote-list brackets" role="note" aria-label="脚注">',
+    # axe 4.14: a button's name must contain its visible text ("搜索 Ctrl+K"): let the text name it.
+    'search-button__button pst-js-only" title="搜索" aria-label="搜索"': 'search-button__button pst-js-only" title="搜索"',
+    # axe 4.14: the sidebar's title sat outside every landmark; the sidebar is one.
+    '<div id="pst-primary-sidebar" class="bd-sidebar-primary bd-sidebar">':
+        '<div id="pst-primary-sidebar" class="bd-sidebar-primary bd-sidebar" role="complementary" aria-label="全书目录">',
 }
 
 ICON = re.compile(r'<i class="([^"]*?\bfa-solid\b[^"]*)"([^>]*)></i>')
@@ -134,6 +139,27 @@ splitQuery = (function (base) {
     return out.length ? out : base(query);
   };
 })(splitQuery);
+
+/* gosched-book: a query word the index holds as it is ("tls", "gobuf_sp") is searched as it is;
+   Sphinx's English stemmer would make "tls" "tl", which the Chinese index never stemmed to. */
+(function () {
+  var query = Search.query;
+  Search.query = function () {
+    if (typeof Stemmer !== "undefined" && !Stemmer.gsbKeepsIndexed) {
+      var Base = Stemmer;
+      Stemmer = function () {
+        var base = new Base();
+        this.stemWord = function (w) {
+          var idx = Search._index || {};
+          var has = function (m) { return !!m && Object.prototype.hasOwnProperty.call(m, w); };
+          return has(idx.terms) || has(idx.titleterms) ? w : base.stemWord(w);
+        };
+      };
+      Stemmer.gsbKeepsIndexed = true;
+    }
+    return query.apply(this, arguments);
+  };
+})();
 """
 
 

@@ -203,7 +203,7 @@ def controls_html() -> str:
         + btn("gsb-play", "播放", "▶ 播放")
         + "</div>"
         "<div class='gsb-bar gsb-slider'><input type='range' class='gsb-range' min='0' value='0' aria-label='步骤'>"
-        + btn("gsb-copy", "复制本步链接", "复制链接") + "</div>"
+        + btn("gsb-copy", "复制链接（本步）", "复制链接") + "</div>"
         "<div class='gsb-status' role='status' aria-live='polite'></div>"
         "<div class='gsb-end' role='alert' data-part='end'></div>"
         "</div>"
