@@ -100,9 +100,12 @@ def test_python_svg_is_the_model():
     t = run("systemstack")
     pic = picture.build(state(t, 20))
     svg = picture.svg(pic)
-    texts = re.findall(r'<text x="([\d.]+)" y="([\d.]+)" font-size="([\d.]+)"[^>]*>([^<]*)</text>', svg)
-    model = [(lab.x, lab.y, lab.size, lab.text) for lab in labels(pic)]
-    assert [(float(x), float(y), float(s), txt.replace("&amp;", "&")) for x, y, s, txt in texts] == model
+    texts = re.findall(r'<text x="([\d.]+)" y="([\d.]+)" font-size="([\d.]+)"[^>]*>([^<]*)'
+                       r'(?:<title>([^<]*)</title>)?</text>', svg)
+    model = [(lab.x, lab.y, lab.size, lab.text, lab.full) for lab in labels(pic)]
+    assert [(float(x), float(y), float(s), txt.replace("&amp;", "&"), full.replace("&amp;", "&"))
+            for x, y, s, txt, full in texts] == model
+    assert any(lab.full for lab in labels(pic))  # a cut label carries its whole text (a <title> to hover)
     assert svg.count("<polygon") == sum(len(p.arrows) for p in pic.panels)
 
 

@@ -664,16 +664,21 @@ FITS = """async () => {
   const box = e => e.getBoundingClientRect();
   const shown = e => { const b = box(e); return b.width > 0 && b.height > 0; };
   for (const st of GoschedStepper.all) {
+    const q = s => st.root.querySelector(s), select = q('.gsb-select');
     for (const key of st.keys) {
-      st.load(key, 0, true);
-      const dock = st.root.querySelector('[data-part=controls]');
+      select.value = key;  // the reader's way: the scenario menu, then 首步 and 下一步
+      select.dispatchEvent(new Event('change'));
+      const dock = q('[data-part=controls]');
       st.root.scrollIntoView();
       scrollBy(0, box(dock).top - top);  // the dock stuck under the header, as a reader scrolls to it
+      q('.gsb-first').click();
       const n = st.n();
       for (let k = 0; k <= n; k++) {
-        st.go(k, true);
+        if (k) q('.gsb-next').click();
         steps++;
         const d = box(dock), where = st.root.id + ' ' + key + ':' + k;
+        if (st.key !== key || st.k !== k || !q('.gsb-status').textContent.startsWith('第 ' + k + ' / ' + n + ' 步'))
+          { bad.push(where + ' stepped to ' + st.key + ':' + st.k); break; }
         if (d.top < -1 || d.bottom > vh + 1) { bad.push(where + ' controls ' + d.top + '..' + d.bottom); continue; }
         // Visible: inside the viewport, below the dock, and inside its own scroll box.
         const check = (sel, name, clip) => {

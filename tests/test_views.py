@@ -23,15 +23,15 @@ def test_next_highlights_the_executed_line_and_changed_registers():
     assert s.k == 3
     step = s.trace.steps[2]
     assert step.plan9 in s.status.value.replace("&#x27;", "'")
-    done = re.search(r"<tr class='done[^']*'><td class='ln'>(\d+)</td>", s.listing.value)
+    done = re.search(r"<tr class='done[^']*' data-part='current-line'><td class='ln'>(\d+)</td>", s.listing.value)
     assert done and int(done.group(1)) == step.line
     assert "g.sched.pc" in s.writes.value
     s.next.click()  # LEAQ fn+0(FP), BX changes rbx
-    changed = re.findall(r"<tr class='changed'><td>(\w+)</td>", s.registers.value)
+    changed = re.findall(r"<tr class='changed' data-part='changed-reg'><td>(\w+)</td>", s.registers.value)
     assert changed == list(s.trace.steps[3].changed) == ["rbx"]
     assert "→" in s.registers.value
     s.prev.click()
-    assert s.k == 3 and re.findall(r"<tr class='changed'><td>(\w+)</td>", s.registers.value) == []
+    assert s.k == 3 and re.findall(r"<tr class='changed' data-part='changed-reg'><td>(\w+)</td>", s.registers.value) == []
 
 
 def test_last_shows_the_end_message():
@@ -115,7 +115,9 @@ def test_flags_row_shows_what_cmpq_decided():
     s = show("mcall", "on_g0")
     cmp_step = next(st.i for st in s.trace.steps if st.plan9.startswith("CMPQ"))
     s.go(cmp_step)
-    assert re.search(r"<tr class='changed'><td>flags</td><td colspan='2'>ZF=1", s.registers.value)
+    assert re.search(r"<tr class='changed' data-part='changed-reg'><td>flags</td><td colspan='2'>ZF=1",
+                     s.registers.value)
+    assert s.registers.value.count("data-part='changed-reg'") == 1  # only the flags changed
     s.choose.value = ("mcall", "normal")
     s.go(cmp_step)
     assert "ZF=0" in s.registers.value
@@ -127,3 +129,16 @@ def test_a_preset_without_the_g0_slider_builds_its_stepper():
     assert s.g0_sp is None and s.trace.end.kind == "return"
     s.choose.value = ("asmcgocall", "normal")
     assert s.g0_sp is not None and s.trace.scenario == "normal"
+
+
+def test_current_line_is_the_instruction_inside_a_macro():
+    """Issue 22: PUSH_REGS_HOST_TO_ABI0 expands to eight rows of one source line; the current line is
+    the row of the instruction just executed, not all eight (they would not fit the listing's box)."""
+    s = show("sigtramp", "normal")
+    k = next(st.i for st in s.trace.steps if st.plan9.startswith("MOVQ") and st.routine == "runtime·sigtramp")
+    s.go(k)
+    step = s.trace.steps[k - 1]
+    same_line = re.findall(rf"<tr class='[^']*'[^>]*><td class='ln'>{step.line}</td>", s.listing.value)
+    current = re.findall(r"<tr [^>]*data-part='current-line'>.*?</tr>", s.listing.value)
+    assert len(same_line) > 1 and len(current) == 1
+    assert step.bytes.hex(" ") in current[0]

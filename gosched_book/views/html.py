@@ -12,7 +12,7 @@ from .model import END_TITLES, State
 CSS = "<style>" + (resources.files(__package__) / "static" / "stepper.css").read_text("utf-8") + "</style>"
 
 
-WINDOW_BEFORE, WINDOW_AFTER = 9, 12
+WINDOW_BEFORE, WINDOW_AFTER = 6, 8  # 15 lines: the listing, registers and dock fit one laptop screen
 
 
 def changed_note(overrides: dict | None) -> str:
@@ -69,7 +69,8 @@ def status(st: State) -> str:
         what = "尚未执行任何指令"
     else:
         what = f"刚执行 {escape(st.step.routine)}: <code>{escape(st.step.plan9)}</code>"
-    return f"<div class='gsb-status' role='status' aria-live='polite'>第 {st.k} / {st.n} 步：{what}</div>"
+    return (f"<div class='gsb-status' role='status' aria-live='polite' data-part='controls'>"
+            f"第 {st.k} / {st.n} 步：{what}</div>")
 
 
 def listing(st: State, patch: tuple = ()) -> str:
@@ -86,6 +87,9 @@ def listing(st: State, patch: tuple = ()) -> str:
     shown = [r for r in all_rows if lo <= r.line <= hi]
     out = [f"<div class='gsb-listing'><div class='mono' style='color:#667'>{escape(file)}"
            f"（第 {shown[0].line}–{shown[-1].line} 行，共 {len(all_rows)} 行）</div><table>"]
+    # The current line is the instruction itself: one row of a macro's expansion, not all of them.
+    pc, line = (st.step.pc, done) if done else (st.next_pc, nxt)
+    exact = any(r.addr == pc for r in shown if r.line == line)
     for r in shown:
         cls = " ".join(c for c, on in (("done", r.line == done), ("next", r.line == nxt),
                                        ("patched", r.patched)) if on)
@@ -93,26 +97,32 @@ def listing(st: State, patch: tuple = ()) -> str:
         cm = f"<span class='cm'>//{escape(comment)}</span>" if _ else ""
         extra = escape(r.note) if r.note else escape(r.intel)
         mark = "<span class='gsb-patched' title='本次运行改过的行'>✎改</span>" if r.patched else ""
-        out.append(f"<tr class='{cls}'><td class='ln'>{mark}{r.line}</td><td>{escape(code)}{cm}</td>"
+        current = r.line == line and (r.addr == pc or not exact)
+        part = " data-part='current-line'" if current else ""
+        out.append(f"<tr class='{cls}'{part}><td class='ln'>{mark}{r.line}</td><td>{escape(code)}{cm}</td>"
                    f"<td class='in'>{extra}</td><td class='by'>{escape(r.bytes)}</td></tr>")
     out.append("</table></div>")
     return "".join(out)
 
 
+def _row(name: str, value: str, desc: str, changed: bool, colspan: bool = False) -> str:
+    attrs = " class='changed' data-part='changed-reg'" if changed else ""
+    if colspan:
+        return f"<tr{attrs}><td>{name}</td><td colspan='2'>{value}</td></tr>"
+    return f"<tr{attrs}><td>{name}</td><td>{value}</td><td>{escape(desc)}</td></tr>"
+
+
 def registers(st: State) -> str:
+    """The register table; the rows this step changed carry data-part='changed-reg'."""
     out = ["<table class='gsb-regs mono'><tr><th>寄存器</th><th>值</th><th>指向</th></tr>"]
     for r in st.regs:
-        cls = "changed" if r.changed else ""
         old = f"<span class='old'>{r.old:#x}</span> → " if r.changed else ""
-        out.append(f"<tr class='{cls}'><td>{r.name}</td><td>{old}{r.value:#x}</td>"
-                   f"<td>{escape(r.desc)}</td></tr>")
+        out.append(_row(r.name, f"{old}{r.value:#x}", r.desc, r.changed))
     tls_changed = st.tls_g != st.tls_old
     old = f"<span class='old'>{st.tls_old:#x}</span> → " if tls_changed else ""
-    out.append(f"<tr class='{'changed' if tls_changed else ''}'><td>TLS g</td><td>{old}{st.tls_g:#x}</td>"
-               f"<td>{escape(_g_name(st))}</td></tr>")
+    out.append(_row("TLS g", f"{old}{st.tls_g:#x}", _g_name(st), tls_changed))
     fl_changed = flag_text(st.flags) != flag_text(st.flags_old)
-    out.append(f"<tr class='{'changed' if fl_changed else ''}'><td>flags</td>"
-               f"<td colspan='2'>{flag_text(st.flags)}</td></tr></table>")
+    out.append(_row("flags", flag_text(st.flags), "", fl_changed, colspan=True) + "</table>")
     return "".join(out)
 
 
@@ -136,7 +146,7 @@ def end(t: Trace, st: State) -> str:
         return ""
     e = t.end
     whatif = "".join(f"<div class='gsb-whatif'>{escape(line)}</div>" for line in t.whatif)
-    return (f"<div class='gsb-end {escape(e.kind)}' role='alert'>结束 · {END_TITLES.get(e.kind, e.kind)}："
+    return (f"<div class='gsb-end {escape(e.kind)}' role='alert' data-part='end'>结束 · {END_TITLES.get(e.kind, e.kind)}："
             f"{escape(e.summary)}{whatif}</div>")
 
 

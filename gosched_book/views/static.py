@@ -246,7 +246,7 @@ def stepper_html(scenarios: list[Scenario], all_presets: bool = True, what_if: b
         "<div class='gsb-regs-box' tabindex='0' role='region' aria-label='寄存器表'>"
         "<table class='gsb-regs mono'></table></div>"
         "<button type='button' class='gsb-allregs' aria-pressed='false'>显示全部寄存器</button>"
-        "<div class='gsb-writes'></div></div>"
+        "<div class='gsb-writes' tabindex='0' role='region' aria-label='本步写内存'></div></div>"
         "<div class='gsb-side'><div class='gsb-tabs' role='group' aria-label='看哪条栈'></div>"
         "<div class='gsb-picture' role='img' aria-label='栈布局图' tabindex='0'></div>"
         "<div class='gsb-pic-full mono' aria-live='polite'></div>"

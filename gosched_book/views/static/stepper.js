@@ -403,10 +403,21 @@
       tr.appendChild(code);
       tr.appendChild(el("td", "in", r[2]));
       tr.appendChild(el("td", "by", r[3]));
+      tr.gsbBytes = String(r[3] || "").replace(/ /g, "");
       table.appendChild(tr);
       (rows[r[0]] = rows[r[0]] || []).push(tr);
     });
     return { listing: listing, table: table, rows: rows, marked: [] };
+  }
+
+  // The rows of a step's source line that are its instruction: one row of a macro's expansion
+  // (PUSH_REGS_HOST_TO_ABI0 is eight), found by its bytes; the whole line when none match.
+  function rowsOf(v, s, file) {
+    if (!s || s.file !== file) return [];
+    var all = v.rows[s.line] || [];
+    if (all.length < 2 || !s.bytes) return all;
+    var own = all.filter(function (tr) { return tr.gsbBytes === s.bytes; });
+    return own.length ? own : all;
   }
 
   // The listing: its table is built when the file (or patched listing) changes; a step only moves the marks.
@@ -428,8 +439,7 @@
       tr.firstChild.textContent = "";
       tr.firstChild.removeAttribute("title");
     });
-    var done = step && step.file === file ? v.rows[step.line] || [] : [];
-    var next = nextStep && nextStep.file === file ? v.rows[nextStep.line] || [] : [];
+    var done = rowsOf(v, step, file), next = rowsOf(v, nextStep, file);
     v.marked = done.concat(next);
     done.forEach(function (tr) {
       tr.classList.add("done");
