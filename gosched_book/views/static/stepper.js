@@ -213,6 +213,7 @@
     root.setAttribute("aria-label", "指令单步器 " + name + "（焦点在单步器上时，← → 键单步）");
     this.q(".gsb-listing").setAttribute("aria-label", "源码清单 " + name + "（可用方向键滚动）");
     this.q(".gsb-regs-box").setAttribute("aria-label", "寄存器表 " + name);
+    this.q(".gsb-writes").setAttribute("aria-label", "本步写内存 " + name);
     if (!full && data.whatif) {  // its what-if controls come with the page data (controls.js)
       this.waiting = el("p", "gsb-note gsb-loading", "改一改：正在载入构建时预先跑好的运行……");
       this.q(".gsb-controls").appendChild(this.waiting);
