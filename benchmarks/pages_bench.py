@@ -97,7 +97,7 @@ def bench_pages(runs: int = 3) -> dict:
                 page.goto(f"{base}/notebooks/{page_path.name}", wait_until="commit")
                 has = b"data-gsb='1'" in html
                 if has:
-                    page.wait_for_selector(".gsb-picture svg", timeout=60000)
+                    page.wait_for_selector(".gsb-picture svg.gsb-focus", timeout=60000)  # a phone draws one stack
                     seen.append(page.evaluate("performance.now()"))
                     page.wait_for_function("window.__gsbFrame !== undefined", timeout=60000)
                     times.append(page.evaluate("window.__gsbFrame"))
