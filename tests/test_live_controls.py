@@ -7,6 +7,7 @@ from gosched_book import Patch, run
 from gosched_book.scenario.patch import patched_source
 from gosched_book.scenario.family import source
 from gosched_book.views.edits import patches_for
+from gosched_book.views.html import _control_labels
 from gosched_book.views.live_controls import memory_word
 from gosched_book.views.stepper import show
 from gosched_book.machine.core import G0, STACKS
@@ -49,8 +50,9 @@ def test_value_outside_a_control_is_shown_and_kept(routine, field, value, ran):
     assert s.trace.initial_regs["rbx"] == 0x42
     assert getattr(s.scenario, field) == value and ran(s.trace) == value
     assert _text(s, field) == shown
-    # The title names the override, so the header agrees too.
-    assert field in s.header.value
+    # The title names the override in the control's own words, so the header agrees too.
+    label = _control_labels(routine).get(field, field)
+    assert f"{label} = " in s.header.value and f"{value:#x}" in s.header.value
 
 
 def test_slider_inside_its_range_moves_the_run():
@@ -127,7 +129,7 @@ def test_editor_reassembles_and_reruns():
     assert any(st.patched for st in s.trace.steps)
     k = next(st.i for st in s.trace.steps if st.patched)
     s.go(k)
-    assert re.search(r"<tr class='done patched'>", s.listing.value) and "✎改" in s.listing.value
+    assert re.search(r"<tr class='done patched' data-part='current-line'>", s.listing.value) and "✎改" in s.listing.value
     # An edit that does not assemble: the error with its line and caret, the last run kept.
     before = s.trace
     lines[n] = "\tMOVQ AX, ((R14"
