@@ -174,9 +174,11 @@ def sig_r14_reload() -> Exercise:
         f"第 {k} 步之后 R14 = {_name(t, t.regs_at(k)['r14'])}。信号可能打断任何代码：C 代码、ABI0 的汇编，"
         "它们都不保证 R14 是当前 g。sigtramp 是按 C 调用约定被内核“调用”的，源码注释说它要先从 C ABI 转到 Go ABI，"
         "再“建立 ABIInternal 环境：R14 放 g，X15 清零”，因为接下来要调用的 sigtrampgo 是按寄存器 ABI 编译的 Go 函数。"
-        "PUSH_REGS_HOST_TO_ABI0 先保存的，正是 C 约定里由被调用者保存、而 Go 里由调用者保存的那几个寄存器，"
-        "所以 sigtramp 返回时被打断的代码看不出差别。",
-        ("sys_linux_amd64.s:343-349", "cgo/abi_amd64.h:17-22"),
+        "R14 原来的值 sigtramp 自己也存了：PUSH_REGS_HOST_TO_ABI0 先存下 C 约定里由被调用者保存、而 Go 里由调用者保存的"
+        "那几个寄存器（R14 在内），RET 之前装回，这是 sigtramp 作为一个 C 函数对约定的交代。"
+        "被打断的代码能原样接着运行，靠的则是 rt_sigreturn：它从信号帧的 mcontext 装回全部寄存器。",
+        ("sys_linux_amd64.s:343-349", "cmd/compile/abi-internal.md:421-425", "cgo/abi_amd64.h:17-22",
+         "cgo/abi_amd64.h:80-88"),
         ("sigtramp:on_g0", k),
     )
 
