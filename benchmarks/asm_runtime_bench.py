@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import statistics
 import time
-from pathlib import Path
+from gosched_book.runtime.gosrc import GO_SRC
 
-RUNTIME = Path("/usr/lib/go-1.19/src/runtime")
+RUNTIME = GO_SRC / "runtime"
 FILES = ("asm_amd64.s", "preempt_amd64.s", "sys_linux_amd64.s")
 
 

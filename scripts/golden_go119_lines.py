@@ -5,8 +5,9 @@ import sys
 from pathlib import Path
 
 from gosched_book.runtime.golden import source_range
+from gosched_book.runtime.gosrc import GO_SRC
 
-ASM = Path("/usr/lib/go-1.19/src/runtime/asm_amd64.s")
+ASM = GO_SRC / "runtime" / "asm_amd64.s"
 JSON = Path(__file__).resolve().parent.parent / "gosched_book/runtime/data/golden_amd64.json"
 
 

@@ -1,8 +1,8 @@
 """A runtime TEXT block as Go 1.19.8's source has it (for tests that hold a listing to it)."""
 import re
-from pathlib import Path
+from gosched_book.runtime.gosrc import GO_SRC
 
-RUNTIME = Path("/usr/lib/go-1.19/src/runtime")
+RUNTIME = GO_SRC / "runtime"
 
 
 def go_text_of(routine: str) -> str:

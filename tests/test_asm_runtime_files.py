@@ -5,14 +5,14 @@ at test time from the installed Go source, against the bytes the Go 1.19 toolcha
 A block is identical (every byte, relocated fields reaching the same symbol+offset) or refused;
 never assembled differently."""
 import os
-from pathlib import Path
 
 import pytest
 
 from gosched_book.asm.blocks import text_blocks
 from gosched_book.asm.toolchain import assemble_source, compare, go_name, recorded
+from gosched_book.runtime.gosrc import GO_SRC
 
-RUNTIME = Path("/usr/lib/go-1.19/src/runtime")  # Debian golang-1.19-src
+RUNTIME = GO_SRC / "runtime"  # Debian golang-1.19-src
 FILES = ("asm_amd64.s", "preempt_amd64.s", "sys_linux_amd64.s")
 
 if not (RUNTIME / FILES[0]).exists():

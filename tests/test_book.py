@@ -3,6 +3,7 @@ import re
 
 from gosched_book import book, run
 from gosched_book.machine.golden import pairs
+from gosched_book.runtime.gosrc import GO_SRC
 
 
 def test_errata_pairs_each_typo_with_the_real_instruction():
@@ -39,11 +40,10 @@ def test_facts_only_relates_sp_to_g0_when_on_g0():
 
 
 def test_instruction_table_cites_one_go_version():
-    from pathlib import Path
 
     from gosched_book.runtime.golden import go119_lines, source_file
 
-    runtime = Path("/usr/lib/go-1.19/src/runtime")
+    runtime = GO_SRC / "runtime"
     for p in pairs():
         assert p.go_version == "1.19.8"
         a, b = go119_lines(p.routine)

@@ -8,10 +8,11 @@ import re
 from pathlib import Path
 
 import pytest
+from gosched_book.runtime.gosrc import GO_SRC
 
 ROOT = Path(__file__).parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-GOSRC = Path("/usr/lib/go-1.19/src")
+GOSRC = GO_SRC
 CITE = re.compile(r"`([A-Za-z0-9_./-]+\.(?:go|s|h|md|rules)):(\d+)(?:-(\d+))?`")
 GLOSSARY_TERMS = ("G", "M", "P", "g0", "gsignal", "gobuf", "TLS", "ABI0", "ABIInternal", "R14", "X15",
                   "溢出槽", "帧指针", "NOSPLIT", "morestack", "字", "栈顶", "栈底", "hi-0x80", "$0-8")

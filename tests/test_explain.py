@@ -5,6 +5,7 @@ from gosched_book.whatif.controls import controls
 from gosched_book.whatif.explain import explain
 from gosched_book.scenario.scenario import Scenario
 from gosched_book.machine.trace import from_dict, to_dict
+from gosched_book.runtime.gosrc import GO_SRC
 
 
 def _patched(routine: str, name: str) -> Scenario:
@@ -66,13 +67,12 @@ def test_gogo_without_nil_check_says_g_is_nil_and_why_the_check_was_there():
 
 
 def test_explainer_citations_say_what_the_messages_claim():
-    from pathlib import Path
 
     import pytest
 
     from gosched_book.whatif import explain as ex
 
-    root = Path("/usr/lib/go-1.19/src")
+    root = GO_SRC
     if not root.exists():
         pytest.skip("Go 1.19 sources not installed (golang-1.19-src)")
     claims = {ex.R14_IS_G: "Current goroutine", ex.STACK_CHECK_USES_R14: "ABIInternal",

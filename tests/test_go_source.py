@@ -12,8 +12,9 @@ from gosched_book.machine.code import CODE_BASE, program
 from gosched_book.scenario.family import listing_files, world_files
 from gosched_book.machine.core import DATA_SYMBOLS
 from helpers import assert_golden
+from gosched_book.runtime.gosrc import GO_SRC
 
-ASM = Path("/usr/lib/go-1.19/src/runtime/asm_amd64.s")  # Debian golang-1.19-src
+ASM = GO_SRC / "runtime" / "asm_amd64.s"  # Debian golang-1.19-src
 
 if not ASM.exists():
     if os.geteuid() == 0:

@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 
 from gosched_book import callsites, gmp, ledger, why
+from gosched_book.runtime.gosrc import GO_SRC
 
-SRC = Path("/usr/lib/go-1.19/src")
+SRC = GO_SRC
 needs_src = pytest.mark.skipif(not (SRC / "runtime" / "proc.go").exists(), reason="Go 1.19 source not installed")
 
 

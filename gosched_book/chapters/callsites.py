@@ -5,11 +5,10 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from html import escape
-from pathlib import Path
 
 from ..machine.code import code_image
 
-GO_SRC = Path("/usr/lib/go-1.19/src")
+from ..runtime.gosrc import GO_SRC
 
 
 @dataclass(frozen=True)

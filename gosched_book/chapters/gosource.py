@@ -8,9 +8,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
-GO_SRC = Path("/usr/lib/go-1.19/src")
+from ..runtime.gosrc import GO_SRC
 TAGS = frozenset({"linux", "amd64", "unix", "gc"})  # what a linux/amd64 gc build satisfies
 
 

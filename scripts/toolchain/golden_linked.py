@@ -23,9 +23,10 @@ from pathlib import Path
 
 from gosched_book.asm.toolchain import recorded
 from gosched_book.runtime.golden import source_range
+from gosched_book.runtime.gosrc import GO_SRC
 
 GO = Path("/usr/lib/go-1.19/bin/go")
-RUNTIME = Path("/usr/lib/go-1.19/src/runtime")
+RUNTIME = GO_SRC / "runtime"
 ASM = RUNTIME / "asm_amd64.s"
 JSON = Path(__file__).resolve().parents[2] / "gosched_book/runtime/data/golden_amd64.json"
 # book symbol -> objdump symbol (in asm_amd64.s unless the runtime file is named)
