@@ -240,6 +240,39 @@ def _regs(st):
     return st.locator(".gsb-regs").inner_text()
 
 
+CHANGE_ONE = """async () => {
+  const st = GoschedStepper.all.find(s => s.runsUrls.length > 1);
+  const d = st.root.querySelector('.gsb-whatif');
+  d.open = true;
+  const input = d.querySelector('input[type=range][data-ctl]') || d.querySelector('[data-ctl]');
+  const c = st.data.controls[st.keys0].controls.find(c => c.name === input.getAttribute('data-ctl'));
+  const j = c.values.findIndex(v => !st.data.scenarios[v[2]]);
+  const key = c.values[j][2];
+  const loading = st.root.querySelector('.gsb-status').textContent;
+  input.value = String(j);
+  input.dispatchEvent(new Event(c.kind === 'slider' ? 'input' : 'change'));
+  const said = st.root.querySelector('.gsb-status').textContent;
+  await st.runs(key);
+  await new Promise(r => requestAnimationFrame(r));
+  return {key, shown: st.key, url: st.chunkOf(key), n: st.runsUrls.length, loading, said,
+          end: d.querySelector('[data-part=end]').textContent};
+}"""
+
+
+def test_a_what_if_change_fetches_only_the_script_holding_its_run(site, browser):
+    """Issue 22: opening 改一改 fetches nothing; moving a control fetches the one runs script that
+    holds its run (the page data says which), from file:// too, and the run is drawn."""
+    requests = []
+    page, errors = open_page(browser, (site / "notebooks" / "12-signals.html").as_uri(), requests)
+    assert [u for u in requests if "/gsb-runs/" in u] == []  # the first load carries no what-if run
+    got = page.evaluate(CHANGE_ONE)
+    fetched = [u for u in requests if "/gsb-runs/" in u]
+    assert got["n"] > 1 and len(fetched) == 1 and fetched[0].endswith(got["url"].split("/")[-1])
+    assert got["shown"] == got["key"] and "正在载入" in got["said"] and got["end"].startswith("这次运行的结局")
+    assert errors == []
+    page.close()
+
+
 def test_what_if_controls_change_the_run_restore_and_link(site, browser, tmp_path):
     """Issue 11: a register control and a patch on the static page are real runs; a link reopens them."""
     page, errors = open_page(browser, (site / "notebooks" / "03-systemstack.html").as_uri())

@@ -169,30 +169,48 @@ def test_a_patched_first_scenario_carries_its_patched_listing():
     assert first["scenarios"][patched.key]["listings"] == own
 
 
-def test_what_if_runs_leave_the_page_in_a_script_per_stepper():
+def test_what_if_runs_leave_the_page_in_scripts_a_change_fetches():
     """Issue 22: a page carries its steppers' own choices and the controls' spec; each stepper's
-    what-if runs go to one script of its own (loaded when 改一改 opens; a script works from file://)."""
+    what-if runs go to scripts of their own, about CHUNK_RAW bytes each, in the order of the
+    controls' values, and the page data says which script holds which run (a script works from file://)."""
+    from gosched_book.views import static
     from gosched_book.views.static_controls import spec
 
     a = stepper_html([Scenario("mcall")], what_if=True)
     b = stepper_html([Scenario("gogo", "nil_g")], what_if=False)
-    html, scripts = merge_page("<html><body>" + a + b + "</body></html>", lambda i: f"../_static/r-{i}.js")
-    assert html.count("data-gsb-runs='../_static/r-0.js'") == 1 and "r-1.js" not in html
-    assert list(scripts) == ["../_static/r-0.js"]
+    limit = 150_000  # small enough that mcall's runs need several scripts
+    old, static.CHUNK_RAW = static.CHUNK_RAW, limit
+    try:
+        html, scripts = merge_page("<html><body>" + a + b + "</body></html>", lambda i, c: f"../_static/r-{i}-{c}.js")
+    finally:
+        static.CHUNK_RAW = old
+    urls = re.findall(r"data-gsb-runs='([^']*)'", html)
+    assert len(urls) == 1 and urls[0].split() == list(scripts) and len(scripts) > 2
+    assert all(u.startswith("../_static/r-0-") for u in scripts)
     page = unpack(re.search(rf"id='{PAGE_DATA_ID}'>([^<]+)<", html).group(1))
     own = set(keys_of(a)) | set(keys_of(b))
     assert set(page["scenarios"]) == own and list(page["controls"]) == ["mcall:normal"]
-    text = scripts["../_static/r-0.js"]
-    m = re.fullmatch(r'window\.GoschedStepper&&GoschedStepper\.provide\("\.\./_static/r-0\.js","([A-Za-z0-9+/=]+)"\);\n',
-                     text)
-    assert m
-    runs = unpack(m.group(1))
     whatif = {s.key for s in spec(Scenario("mcall"))[1]} - own
-    assert set(runs["scenarios"]) == whatif and len(whatif) > 50
-    for sc in runs["scenarios"].values():  # every picture and listing a run needs is in its script
-        assert all(p < len(runs["panels"]) for i in sc["pics"] for p in runs["pictures"][i])
-        want = {sc.get("listings", {}).get(s["file"], s["file"]) for s in sc["trace"]["steps"] if s["file"]}
-        assert want <= set(runs["listings"])
+    held: dict[str, str] = {}
+    for url, text in scripts.items():
+        m = re.fullmatch(r'window\.GoschedStepper&&GoschedStepper\.provide\("([^"]+)","([A-Za-z0-9+/=]+)"\);\n', text)
+        assert m and m.group(1) == url
+        runs = unpack(m.group(2))
+        assert list(runs["scenarios"]) == page["chunks"][url]
+        raw = len(json.dumps(runs, ensure_ascii=False, separators=(",", ":")))
+        assert raw <= limit * 1.5 or len(runs["scenarios"]) == 1  # a run is never cut in two
+        for key, sc in runs["scenarios"].items():  # every picture and listing a run needs is in its script
+            assert key not in held
+            held[key] = url
+            assert all(p < len(runs["panels"]) for i in sc["pics"] for p in runs["pictures"][i])
+            want = {sc.get("listings", {}).get(s["file"], s["file"]) for s in sc["trace"]["steps"] if s["file"]}
+            assert want <= set(runs["listings"])
+    assert set(held) == whatif and len(whatif) > 50
+    # neighbouring values of one control share a script: a slider's runs sit in few scripts, in order
+    ctl = page["controls"]["mcall:normal"]["controls"]
+    for c in ctl:
+        where = [held[v[2]] for v in c["values"] if v[2] in held]
+        assert where == sorted(where, key=list(scripts).index)
     # the page alone is far lighter than with every run in it (its own presets: gogo has seven now)
     assert len(pack(page)) * 3 < len(pack(unpack(re.search(rf"id='{PAGE_DATA_ID}'>([^<]+)<", merge_page(
         "<html><body>" + a + b + "</body></html>")).group(1))))

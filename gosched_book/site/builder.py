@@ -119,8 +119,8 @@ def slim_page(page: Path, icons: dict, out: Path) -> int:
     runs = out / "_static" / RUNS_DIR
     stem = page.relative_to(out).with_suffix("").as_posix().replace("/", "-")
 
-    def runs_url(i: int) -> str:
-        return os.path.relpath(runs / f"{stem}-{i}.js", page.parent).replace(os.sep, "/")
+    def runs_url(i: int, c: int) -> str:
+        return os.path.relpath(runs / f"{stem}-{i}-{c}.js", page.parent).replace(os.sep, "/")
 
     slim, scripts = merge_page(WIDGET_STATE.sub("", text).replace(STEPPER_CSS, ""), runs_url)
     for url, body in scripts.items():
@@ -129,6 +129,8 @@ def slim_page(page: Path, icons: dict, out: Path) -> int:
     slim = site_pages.favicon(slim, os.path.relpath(out / "_static" / "favicon.svg", page.parent).replace(os.sep, "/"))
     slim = external_images(slim, page, out)
     slim = site_pages.defer_scripts(site_pages.chinese_labels(site_pages.inline_icons(slim, icons)))
+    if page.name != "search.html":
+        slim = site_pages.drop_inline_search(slim)
     if slim == text:
         return 0
     page.write_text(slim, encoding="utf-8")

@@ -91,6 +91,17 @@ def defer_scripts(html: str) -> str:
                           html)
 
 
+INLINE_SEARCH = re.compile(r'<script[^>]*\bsrc="[^"]*(?:_static/searchtools\.js|_static/language_data\.js|searchindex\.js)[^"]*"'
+                           r'[^>]*></script>\s*')
+
+
+def drop_inline_search(html: str) -> str:
+    """The theme loads Sphinx's search tools and the whole index on every page for search-as-you-type,
+    which this book leaves off (its search box opens search.html, which loads its own): ~45 KB
+    compressed of a chapter's first load. The search page keeps them."""
+    return INLINE_SEARCH.sub("", html)
+
+
 def favicon(html: str, href: str) -> str:
     """A <link rel=icon> to the book's own icon (browsers otherwise ask for /favicon.ico)."""
     if "rel=\"icon\"" in html or "rel='icon'" in html or "</head>" not in html:

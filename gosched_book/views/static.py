@@ -141,10 +141,11 @@ def payload(scenarios: list[Scenario]) -> dict:
 def merge(datas: list[dict]) -> dict:
     """One payload holding every scenario of several, panels and pictures re-pooled."""
     pools = _Pools()
-    items, listings, ctrls = {}, {}, {}
+    items, listings, ctrls, chunks = {}, {}, {}, {}
     for d in datas:
         listings.update(d["listings"])
         ctrls.update(d.get("controls", {}))
+        chunks.update(d.get("chunks", {}))
         panel_at: dict[int, int] = {}  # d's panel index -> merged index (each panel encoded once)
         picture_at: dict[int, int] = {}
         for key, sc in d["scenarios"].items():
@@ -160,7 +161,8 @@ def merge(datas: list[dict]) -> dict:
                 pics.append(picture_at[i])
             items[key] = {**sc, "pics": pics}
     return {"v": FORMAT, "scenarios": items, "pictures": pools.pictures, "panels": pools.panels,
-            "listings": dict(sorted(listings.items())), **({"controls": ctrls} if ctrls else {})}
+            "listings": dict(sorted(listings.items())), **({"controls": ctrls} if ctrls else {}),
+            **({"chunks": chunks} if chunks else {})}
 
 
 def pack(data: dict, level: int = 9) -> str:
@@ -283,11 +285,14 @@ def first_tag(data: dict) -> str:
     return f"<script type='application/json' class='{FIRST_CLASS}'>{text}</script>"
 
 
-RUNS_DIR = "gsb-runs"  # under _static: one script per stepper with its what-if runs
+RUNS_DIR = "gsb-runs"  # under _static: a stepper's what-if runs, in scripts of about CHUNK_RAW each
+# JSON bytes per runs script: about 100 KB compressed, under a second at 1.6 Mbps, so a reader's
+# change fetches only the script that holds its run (neighbouring slider values share one).
+CHUNK_RAW = 900_000
 
 
 def runs_script(url: str, data: dict) -> str:
-    """A stepper's what-if runs as a script that hands them to the page (works from file://)."""
+    """What-if runs as a script that hands them to the page (works from file://)."""
     return (f"window.GoschedStepper&&GoschedStepper.provide({json.dumps(url)},"
             f"{json.dumps(pack(data))});\n")
 
@@ -314,13 +319,50 @@ def split_runs(data: dict, keys: list[str]) -> tuple[dict, dict | None]:
     return page, merge([{**data, "scenarios": rest, "listings": _listings_of(data, rest), "controls": {}}])
 
 
+def _control_order(controls: dict, keys) -> list[str]:
+    """The runs' keys in the order of their controls' values, then any others."""
+    order = [v[2] for spec in controls.values() for c in spec["controls"] for v in c["values"]]
+    keys = set(keys)
+    seen = list(dict.fromkeys(k for k in order if k in keys))
+    return seen + sorted(keys - set(seen))
+
+
+def run_chunks(runs: dict, controls: dict, limit: int | None = None) -> list[dict]:
+    """A stepper's what-if runs cut into payloads of about `limit` JSON bytes (each run whole, with
+    the pictures, panels and listings it needs), in the order of its controls' values."""
+    limit = limit or CHUNK_RAW
+    size = lambda x: len(json.dumps(x, ensure_ascii=False, separators=(",", ":")))  # noqa: E731
+    panel_size = [size(p) for p in runs["panels"]]
+    groups: list[list[str]] = [[]]
+    used: set[int] = set()
+    total = 0
+    for key in _control_order(controls, runs["scenarios"]):
+        sc = runs["scenarios"][key]
+        panels = {p for i in set(sc["pics"]) for p in runs["pictures"][i]}
+        cost = size(sc) + sum(panel_size[p] for p in panels - used)
+        if groups[-1] and total + cost > limit:
+            groups.append([])
+            used, total = set(), 0
+            cost = size(sc) + sum(panel_size[p] for p in panels)
+        groups[-1].append(key)
+        used |= panels
+        total += cost
+    out = []
+    for g in groups:
+        scenarios = {k: runs["scenarios"][k] for k in g}
+        out.append(merge([{**runs, "scenarios": scenarios, "listings": _listings_of(runs, scenarios),
+                           "controls": {}}]))
+    return out
+
+
 def merge_page(html: str, runs_url=None) -> tuple[str, dict[str, str]] | str:
     """Give each stepper on a page a small first blob in its markup, and move all their data
     into one page-level blob at the end of the page (just before </body>).
 
-    With `runs_url(i)` (the URL of stepper i's runs script, relative to the page), each
-    stepper's what-if runs leave the page: returns (html, {url: script text}); the stepper
-    loads its script when the reader opens 改一改 or follows a link that needs a run."""
+    With `runs_url(i, c)` (the URL of stepper i's c-th runs script, relative to the page), each
+    stepper's what-if runs leave the page, cut into scripts of about CHUNK_RAW bytes: returns
+    (html, {url: script text}); the page data says which script holds which run ("chunks"), and the
+    stepper loads one when the reader's change or link needs a run in it."""
     blobs = DATA_SCRIPT.findall(html)
     if not blobs:
         return (html, {}) if runs_url else html
@@ -336,13 +378,18 @@ def merge_page(html: str, runs_url=None) -> tuple[str, dict[str, str]] | str:
         pages, urls = [], []
         for i, (d, k) in enumerate(zip(datas, keys)):
             page, runs = split_runs(d, k)
+            mine = {}
+            for c, chunk in enumerate(run_chunks(runs, d.get("controls", {})) if runs is not None else []):
+                url = runs_url(i, c)
+                scripts[url] = runs_script(url, chunk)
+                mine[url] = list(chunk["scenarios"])
+            if mine:  # which script holds which run: the stepper fetches only the one a change needs
+                page["chunks"] = mine
             pages.append(page)
-            urls.append(runs_url(i) if runs is not None else "")
-            if runs is not None:
-                scripts[urls[-1]] = runs_script(urls[-1], runs)
+            urls.append(mine)
         at = iter(urls)
-        html = STEPPER_OPEN.sub(lambda m: m[0] + (f" data-gsb-runs='{escape(u)}'" if (u := next(at)) else ""),
-                                html)
+        html = STEPPER_OPEN.sub(lambda m: m[0] + (
+            f" data-gsb-runs='{escape(' '.join(u))}'" if (u := next(at)) else ""), html)  # URLs, space-separated
         datas = pages
     tag = f"<script type='application/octet-stream' id='{PAGE_DATA_ID}'>{pack(merge(datas))}</script>" + START
     end = html.rfind("</body>")

@@ -25,12 +25,7 @@
     });
     var details = el("details", "gsb-whatif");
     details.appendChild(el("summary", "", "改一改：每个选择都是构建本书时真跑过的一次运行"));
-    // Its runs come in a script of their own, fetched when the reader first opens 改一改.
-    details.addEventListener("toggle", function () {
-      if (!details.open || !st.runs) return;
-      if (st.runsUrl && !st.runsHere) note.textContent = "正在载入构建时预先跑好的运行……";
-      st.runs().then(function () { ui().synced = null; sync(st); });
-    });
+    // Its runs come in scripts of their own: a change fetches the one that holds its run (st.load).
     var note = el("p", "gsb-note gsb-whatif-note");
     note.setAttribute("role", "status");
     details.appendChild(note);

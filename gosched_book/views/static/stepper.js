@@ -13,10 +13,11 @@
 //                                          again when its full data arrives (stepper.full);
 //                                          a stepper's controls live in its .gsb-controls element
 //   GoschedStepper.onRender(fn)            fn(stepper) after every render
-//   GoschedStepper.provide(url, b64)       called by a stepper's runs script (data-gsb-runs): its
-//                                          what-if runs, fetched when the reader opens 改一改 or
-//                                          follows a link that needs one (a script works from file://)
-//   stepper.runs()                         Promise: that stepper's what-if runs are here (or none)
+//   GoschedStepper.provide(url, b64)       called by a stepper's runs scripts (data-gsb-runs, URLs
+//                                          space-separated): some of its what-if runs, each script
+//                                          fetched when a change or a link needs a run in it (the
+//                                          page data's "chunks" says which); a script works from file://
+//   stepper.runs(key)                      Promise: run `key`'s script is here (no key: all of them)
 // Parts: data-part="controls" (the dock: buttons, slider, status, ending), "current-line" (the
 // listing row just run, or the next one at step 0), "changed-reg" (register rows this step changed),
 // "sp" (the SP label in the picture), "end" (the ending banner), for tests and scripts.
@@ -151,6 +152,10 @@
                 tabs: q(".gsb-tabs"), full: q(".gsb-pic-full"), copy: q(".gsb-copy"), allregs: q(".gsb-allregs") };
     this.focus = null;  // the stack a phone shows: null follows SP, else the panel position the reader chose
     this.runsUrl = root.getAttribute("data-gsb-runs") || "";
+    this.runsUrls = this.runsUrl.split(/\s+/).filter(Boolean);  // its what-if runs' scripts
+    this.chunkIndex = null;  // run key -> the script holding it (from the page data's "chunks")
+    this.chunkPromises = {};
+    this.chunksHere = 0;
     this.timer = null;
     this.k = 0;
     this.panelCache = {};
@@ -226,16 +231,17 @@
 
   Stepper.prototype.load = function (key, k, quiet) {
     var s = this.data.scenarios[key];
-    if (!s && this.full && this.runsUrl && !this.runsHere) {  // a what-if run: fetch this stepper's runs
+    var chunk = !s && this.full ? this.chunkOf(key) : null;
+    if (chunk) {  // a what-if run: fetch the script that holds it (once; a later change waits for it too)
       var self = this;
       this.stop();
       this.wanted = [key, k, quiet];
       text(this.ui.status, "正在载入构建时预先跑好的运行……");
-      this.runs().then(function () {
+      this.runs(key).then(function () {
         var w = self.wanted;
         if (!w || w[0] !== key) return;
         self.wanted = null;
-        if (!self.load(w[0], w[1], w[2])) text(self.ui.status, "这次运行不在本页的数据里。");
+        if (!self.data.scenarios[key] || !self.load(w[0], w[1], w[2])) text(self.ui.status, "这次运行不在本页的数据里。");
       });
       return true;
     }
@@ -275,6 +281,7 @@
     var w = this.wanted;
     if (data && data.scenarios[this.key]) {
       this.data = data;
+      this.chunkIndex = null;
       this.panelCache = {};
       this.views = new Map();
       this.shownPic = null;  // the same picture, from the page's pool: redrawn at the next change
@@ -295,19 +302,34 @@
     initHooks.forEach(function (fn) { fn(self); });
   };
 
-  // This stepper's what-if runs: its runs script, loaded once; resolves when they are in this.data.
-  Stepper.prototype.runs = function () {
-    var self = this;
-    if (!this.runsUrl || this.runsHere) return Promise.resolve(this);
-    if (!this.runsPromise) {
-      this.runsPromise = runsFor(this.runsUrl).then(function (extra) {
-        if (extra && self.full) absorb(self.data, extra, self.runsUrl);
-        self.runsHere = !!extra;
-        if (!extra && self.waiting) self.waiting.textContent = "改一改：预先跑好的运行无法读取。";
-        return self;
-      });
+  // The script holding what-if run `key` (null: none of this stepper's scripts has it).
+  Stepper.prototype.chunkOf = function (key) {
+    var chunks = this.data.chunks;
+    if (!chunks || !this.runsUrls.length) return null;
+    if (!this.chunkIndex) {
+      var index = this.chunkIndex = {};
+      this.runsUrls.forEach(function (u) { (chunks[u] || []).forEach(function (k) { index[k] = u; }); });
     }
-    return this.runsPromise;
+    return this.chunkIndex[key] || null;
+  };
+
+  // This stepper's what-if runs: run `key`'s script, or with no key every script (tests, tools);
+  // each loaded once. Resolves when they are in this.data.
+  Stepper.prototype.runs = function (key) {
+    var self = this;
+    var urls = key === undefined ? this.runsUrls : [this.chunkOf(key)].filter(Boolean);
+    return Promise.all(urls.map(function (url) {
+      if (!self.chunkPromises[url]) {
+        self.chunkPromises[url] = runsFor(url).then(function (extra) {
+          if (extra && self.full) absorb(self.data, extra, url);
+          if (extra) self.chunksHere++;
+          self.runsHere = self.chunksHere === self.runsUrls.length;
+          if (!extra && self.waiting) self.waiting.textContent = "改一改：预先跑好的运行无法读取。";
+          return extra;
+        });
+      }
+      return self.chunkPromises[url];
+    })).then(function () { return self; });
   };
 
   Stepper.prototype.copyLink = function () {
