@@ -39,6 +39,16 @@ def test_builds_every_chapter(site):
     assert (site / "_static" / "stepper.js").exists()
 
 
+def test_only_the_search_page_loads_the_search_index(site):
+    """The theme loads searchtools.js and the whole index on every page for search-as-you-type (off
+    here: the search box opens search.html); chapters leave them out, the search page keeps them."""
+    for page in (site / "notebooks").glob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        assert "searchindex.js" not in html and "searchtools.js" not in html, page.name
+    search = (site / "search.html").read_text(encoding="utf-8")
+    assert "searchindex.js" in search and "searchtools.js" in search
+
+
 def test_nothing_is_loaded_from_outside(site):
     bad = []
     for page in site.glob("**/*.html"):
