@@ -543,8 +543,9 @@ def test_cjk_font_renders_without_tofu(browser):
 
 
 def test_first_picture_draws_before_the_page_data_arrives(browser, tmp_path):
-    """Each stepper draws from its own small first blob; its other choices and its what-if controls
-    wait for the page data at the end of the page (here held back by the server), then work."""
+    """The first stepper draws from its own small first blob; its other choices, its what-if controls
+    and the steppers further down wait for the page data at the end of the page (here held back by
+    the server), then work."""
     from gosched_book import PRESETS, run
     from gosched_book.scenario.scenario import Scenario
     from gosched_book.views.model import state
@@ -594,7 +595,9 @@ def test_first_picture_draws_before_the_page_data_arrives(browser, tmp_path):
         options = top.locator(".gsb-select option").all_inner_texts()
         assert len(options) == len(PRESETS["gogo"]) and "nil_g" in options[0]
         assert "正在载入" in top.locator(".gsb-controls").inner_text()  # its what-if runs are coming
-        assert page.locator("[data-gsb]").nth(1).locator(".gsb-controls").inner_text() == ""  # it has none
+        second = page.locator("[data-gsb]").nth(1)  # further down: it starts from the page data
+        assert second.locator(".gsb-controls").inner_text() == "" and second.locator(".gsb-picture svg").count() == 0
+        assert "正在载入" in second.locator(".gsb-status").inner_text()
         top.locator(".gsb-next").click()  # its own scenario steps already
         assert top.locator(".gsb-status").inner_text().startswith("第 1 /")
         top.locator(".gsb-select").select_option("gogo:normal")
@@ -604,7 +607,8 @@ def test_first_picture_draws_before_the_page_data_arrives(browser, tmp_path):
         assert top.locator(".gsb-select").input_value() == "gogo:normal"
         assert top.locator(".gsb-status").inner_text().startswith("第 0 /")
         assert top.locator(".gsb-whatif").count() == 1 and "正在载入" not in top.locator(".gsb-controls").inner_text()
-        assert page.evaluate("GoschedStepper.all.every(s => s.full)")
+        assert page.evaluate("GoschedStepper.all.every(s => s.full)") and second.locator(".gsb-picture svg").count() > 0
+        assert second.locator(".gsb-status").inner_text().startswith("第 0 /")
         assert page.evaluate("GoschedStepper.keys().length") > 100
         assert errors == []
     finally:

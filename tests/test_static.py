@@ -76,9 +76,9 @@ def test_page_merge_keeps_one_copy_of_each_scenario():
     page = "<html><body><p>x</p>" + a + "<p>y</p>" + b + "</body></html>"
     merged = merge_page(page)
     assert merged.count("class='gsb-data'") == 0 and merged.count(f"id='{PAGE_DATA_ID}'") == 1
-    # the page data comes after the last stepper, just before </body>; each stepper has a first blob
+    # the page data comes after the last stepper, just before </body>; the first stepper has a first blob
     assert merged.rindex("data-gsb='1'") < merged.index(PAGE_DATA_ID) < merged.index("</body>")
-    assert merged.count("class='gsb-first-data'") == 2
+    assert merged.count("class='gsb-first-data'") == 1
     data = unpack(re.search(rf"id='{PAGE_DATA_ID}'>([^<]+)<", merged).group(1))
     from gosched_book.views.static_controls import spec
 
@@ -116,33 +116,33 @@ def firsts_of(html):
     return [json.loads(t) for t in re.findall(r"<script type='application/json' class='gsb-first-data'>([^<]*)</script>", html)]
 
 
-def test_each_stepper_draws_first_from_a_small_blob_of_its_own_scenario():
-    """The first picture needs only the stepper's first scenario; everything else waits at the page end."""
+def test_the_first_stepper_draws_first_from_a_small_blob_of_its_own_scenario():
+    """The first picture needs only the first stepper's first scenario; everything else waits at the
+    page end (the later steppers, further down the page, start from it: no second copy)."""
     a = stepper_html([Scenario("systemstack")], what_if=True)
     b = stepper_html([Scenario("gogo", "nil_g")], what_if=False)
     merged = merge_page("<html><body><p>x</p>" + a + "<p>y</p>" + b + "<footer>f</footer></body></html>")
     firsts = firsts_of(merged)
-    assert len(firsts) == 2
-    # each first blob sits inside its own stepper, before the script that starts it
-    for i, key in enumerate(("systemstack:normal", "gogo:nil_g")):
-        at = merged.index(f"data-gsb-keys=\"[&quot;{key}")
-        blob = merged.index("class='gsb-first-data'", at)
-        assert blob < merged.index("GoschedStepper.start()", blob) < merged.index("</div><p>" if i == 0 else "<footer>", at)
-    for first, html, key in ((firsts[0], a, "systemstack:normal"), (firsts[1], b, "gogo:nil_g")):
-        full = blob_of(html)
-        assert list(first["scenarios"]) == [key]
-        assert first["titles"] == {k: full["scenarios"][k]["title"] for k in keys_of(html)}
-        sc, want = first["scenarios"][key], full["scenarios"][key]
-        assert sc["trace"] == want["trace"] and sc["alts"] == want["alts"]
-        for k in range(len(sc["pics"])):  # the same pictures, from a pool of its own
-            assert ([first["panels"][i] for i in first["pictures"][sc["pics"][k]]]
-                    == [full["panels"][i] for i in full["pictures"][want["pics"][k]]])
-        assert len(first["panels"]) == len({i for k in sc["pics"] for i in first["pictures"][k]})
-        files = {s["file"] for s in sc["trace"]["steps"] if s["file"]}
-        assert set(first["listings"]) == files and all(first["listings"][f] == full["listings"][f] for f in files)
-        assert "controls" not in first
-        assert len(json.dumps(first)) < len(json.dumps(full)) / 10
-    assert firsts[0]["whatif"] == 1 and "whatif" not in firsts[1]  # controls come with the page data
+    assert len(firsts) == 1
+    # the first blob sits inside its own stepper, before the script that starts it
+    at = merged.index("data-gsb-keys=\"[&quot;systemstack:normal")
+    blob = merged.index("class='gsb-first-data'", at)
+    assert blob < merged.index("GoschedStepper.start()", blob) < merged.index("</div><p>", at)
+    assert "gsb-first-data" not in merged[merged.index("data-gsb-keys=\"[&quot;gogo:nil_g"):]
+    first, key, full = firsts[0], "systemstack:normal", blob_of(a)
+    assert list(first["scenarios"]) == [key]
+    assert first["titles"] == {k: full["scenarios"][k]["title"] for k in keys_of(a)}
+    sc, want = first["scenarios"][key], full["scenarios"][key]
+    assert sc["trace"] == want["trace"] and sc["alts"] == want["alts"]
+    for k in range(len(sc["pics"])):  # the same pictures, from a pool of its own
+        assert ([first["panels"][i] for i in first["pictures"][sc["pics"][k]]]
+                == [full["panels"][i] for i in full["pictures"][want["pics"][k]]])
+    assert len(first["panels"]) == len({i for k in sc["pics"] for i in first["pictures"][k]})
+    files = {s["file"] for s in sc["trace"]["steps"] if s["file"]}
+    assert set(first["listings"]) == files and all(first["listings"][f] == full["listings"][f] for f in files)
+    assert "controls" not in first
+    assert len(json.dumps(first)) < len(json.dumps(full)) / 10
+    assert first["whatif"] == 1  # its controls come with the page data
     page = unpack(re.search(rf"id='{PAGE_DATA_ID}'>([^<]+)<", merged).group(1))
     assert "systemstack:normal" in page["controls"] and "gogo:nil_g" in page["scenarios"]
 

@@ -1,10 +1,11 @@
 """Static HTML steppers for the site: traces and picture models, drawn by stepper.js.
 
 Each stepper's markup carries its own packed data; the site build (site.py, merge_page) gives
-each stepper a small first blob instead (its first scenario only, as plain JSON in its markup,
-so it draws as soon as the parser reaches it) and merges every stepper's data on the page into
-one page-level blob at the end of the page, deduplicated by scenario key, panel and picture
-(see merge()); the steppers switch to that when it has loaded. Format v2 (what stepper.js reads):
+the page's first stepper a small first blob instead (its first scenario only, as plain JSON in its
+markup, so it draws as soon as the parser reaches it) and merges every stepper's data on the page
+into one page-level blob at the end of the page, deduplicated by scenario key, panel and picture
+(see merge()); the steppers start from (or switch to) that when it has loaded; their what-if runs
+go to scripts of their own (run_chunks). Format v2 (what stepper.js reads):
 
     {"v": 2,
      "scenarios": {key: {"key", "title", "routine_title", "trace": trace@1 with regs
@@ -356,8 +357,8 @@ def run_chunks(runs: dict, controls: dict, limit: int | None = None) -> list[dic
 
 
 def merge_page(html: str, runs_url=None) -> tuple[str, dict[str, str]] | str:
-    """Give each stepper on a page a small first blob in its markup, and move all their data
-    into one page-level blob at the end of the page (just before </body>).
+    """Give the page's first stepper a small first blob in its markup, and move all the steppers'
+    data into one page-level blob at the end of the page (just before </body>).
 
     With `runs_url(i, c)` (the URL of stepper i's c-th runs script, relative to the page), each
     stepper's what-if runs leave the page, cut into scripts of about CHUNK_RAW bytes: returns
@@ -371,7 +372,9 @@ def merge_page(html: str, runs_url=None) -> tuple[str, dict[str, str]] | str:
         raise ValueError(f"{len(opens)} static steppers but {len(blobs)} data blobs on one page")
     datas = [unpack(b) for b in blobs]
     keys = [json.loads(unescape(k)) for k in opens]
-    firsts = iter([first_tag(first_data(d, k)) for d, k in zip(datas, keys)])
+    # Only the page's first stepper draws from a blob of its own: the others are further down and
+    # wait for the page data, which holds their scenarios anyway (a first blob each was a second copy).
+    firsts = iter([first_tag(first_data(d, k)) if i == 0 else "" for i, (d, k) in enumerate(zip(datas, keys))])
     html = DATA_SCRIPT.sub(lambda m: next(firsts), html)
     scripts: dict[str, str] = {}
     if runs_url:

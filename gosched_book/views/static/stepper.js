@@ -21,10 +21,10 @@
 // Parts: data-part="controls" (the dock: buttons, slider, status, ending), "current-line" (the
 // listing row just run, or the next one at step 0), "changed-reg" (register rows this step changed),
 // "sp" (the SP label in the picture), "end" (the ending banner), for tests and scripts.
-// Data: the site gives each stepper a small first blob (<script class="gsb-first-data">, JSON: its
-// first scenario only), drawn as soon as the parser reaches it, and puts every stepper's data in
-// one <script id="gsb-page-data"> at the end of the page; each stepper switches to that when it
-// has loaded (until then its other choices say "正在载入"). A stepper that still carries its own
+// Data: the site gives the page's first stepper a small first blob (<script class="gsb-first-data">,
+// JSON: its first scenario only), drawn as soon as the parser reaches it, and puts every stepper's
+// data in one <script id="gsb-page-data"> at the end of the page; the first stepper switches to
+// that when it has loaded (until then its other choices say "正在载入"), the others start from it. A stepper that still carries its own
 // .gsb-data uses that. A scenario's steps list only the registers that changed until it is first
 // loaded (stepper.s.trace then has full snapshots).
 // Redraws touch only what changed: the listing table is built once per listing (a step moves its
@@ -761,6 +761,10 @@
       var made;
       try {
         var got = dataFor(root);
+        if (got[0].then) {  // drawn when the page data (at the page's end) is unpacked
+          var said = root.querySelector(".gsb-status");
+          if (said && !said.textContent) said.textContent = "正在载入……";
+        }
         // A first blob draws now, while the parser is still here; the rest when its data is unpacked.
         made = got[0].then ? got[0].then(function (d) { return make(d, got[1]); })
           : Promise.resolve(make(got[0], got[1]));
