@@ -39,6 +39,20 @@ def test_builds_every_chapter(site):
     assert (site / "_static" / "stepper.js").exists()
 
 
+def test_no_page_fetches_the_icon_font(site, browser):
+    """Icons are inline SVG without the classes that give them a ::before glyph: one glyph would make
+    the browser fetch fa-solid-900.woff2 (156 KB, half a chapter's first load). They still draw."""
+    for name in ("01-intro.html", "13-preemption.html"):
+        requests = []
+        page, errors = open_page(browser, (site / "notebooks" / name).as_uri(), requests)
+        assert not [u for u in requests if "/webfonts/" in u or u.endswith((".woff2", ".ttf"))], name
+        drawn = page.evaluate("""() => [...document.querySelectorAll('svg.svg-inline--fa')]
+          .filter(s => s.getBoundingClientRect().width > 0).length""")
+        assert drawn >= 3 and page.locator("i.fa-solid, span.fa-solid").count() == 0
+        assert errors == []
+        page.close()
+
+
 def test_only_the_search_page_loads_the_search_index(site):
     """The theme loads searchtools.js and the whole index on every page for search-as-you-type (off
     here: the search box opens search.html); chapters leave them out, the search page keeps them."""

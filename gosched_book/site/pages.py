@@ -35,7 +35,7 @@ LABELS = {
         '<div id="pst-primary-sidebar" class="bd-sidebar-primary bd-sidebar" role="complementary" aria-label="全书目录">',
 }
 
-ICON = re.compile(r'<i class="([^"]*?\bfa-solid\b[^"]*)"([^>]*)></i>')
+ICON = re.compile(r'<(i|span) class="([^"]*?\bfa-solid\b[^"]*)"([^>]*)></\1>')
 DEFERRABLE = re.compile(r'<script (?![^>]*\b(?:defer|async|type=)[^>]*>)([^>]*\bsrc="[^"]+"[^>]*)></script>')
 FONTAWESOME = re.compile(r'<script defer src="[^"]*fontawesome\.js[^"]*"></script>\s*')
 ICON_CSS = ("<style>.svg-inline--fa{display:inline-block;height:1em;overflow:visible;vertical-align:-.125em}"
@@ -57,19 +57,21 @@ def solid_icons(fontawesome_js: str, names: set[str]) -> dict[str, tuple[int, in
 
 
 def icon_names(html: str) -> set[str]:
-    return {n for cls, _ in ICON.findall(html) for n in re.findall(r"\bfa-([a-z0-9-]+)", cls)
+    return {n for _, cls, _ in ICON.findall(html) for n in re.findall(r"\bfa-([a-z0-9-]+)", cls)
             if n not in ("solid", "lg")}
 
 
 def inline_icons(html: str, icons: dict[str, tuple[int, int, str]]) -> str:
-    """Each <i class="fa-solid fa-NAME"> becomes the inline SVG Font Awesome's script would make."""
+    """Each <i (or span) class="fa-solid fa-NAME"> becomes the inline SVG Font Awesome's script
+    would make, without the classes that give it a ::before glyph: one such glyph on a page makes
+    the browser fetch the whole icon font (fa-solid-900.woff2, 156 KB, half a chapter's first load)."""
     def svg(m: re.Match) -> str:
-        cls, rest = m[1], m[2]
+        cls, rest = m[2], m[3]
         names = [n for n in re.findall(r"\bfa-([a-z0-9-]+)", cls) if n in icons]
         if not names:
             return m[0]
         w, h, path = icons[names[0]]
-        cls = " ".join(cls.split())
+        cls = " ".join(c for c in cls.split() if c == "fa-lg" or not c.startswith("fa-"))
         return (f'<svg class="svg-inline--fa {cls}"{rest} aria-hidden="true" focusable="false" role="img" '
                 f'xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}"><path fill="currentColor" d="{path}"/></svg>')
     out = ICON.sub(svg, html)
