@@ -42,6 +42,9 @@ def test_builds_every_chapter(site):
 def test_no_page_fetches_the_icon_font(site, browser):
     """Icons are inline SVG without the classes that give them a ::before glyph: one glyph would make
     the browser fetch fa-solid-900.woff2 (156 KB, half a chapter's first load). They still draw."""
+    css = (site / "_static" / "styles" / "pydata-sphinx-theme.css").read_text(encoding="utf-8")
+    assert ".fa-sun" not in css and not re.search(r'\.fa-[a-z0-9-]+:before\{content:"\\f', css)  # 1,800 rules gone
+    assert ".bd-sidebar-primary" in css  # the theme's own rules stay
     for name in ("01-intro.html", "13-preemption.html"):
         requests = []
         page, errors = open_page(browser, (site / "notebooks" / name).as_uri(), requests)

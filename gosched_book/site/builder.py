@@ -105,6 +105,11 @@ def prune(out: Path) -> int:
     tools = out / "_static" / "searchtools.js"
     if tools.exists():
         tools.write_text(site_pages.prose_snippets(tools.read_text(encoding="utf-8")), encoding="utf-8")
+    theme_css = out / "_static" / "styles" / "pydata-sphinx-theme.css"
+    if theme_css.exists():
+        before = theme_css.read_text(encoding="utf-8")
+        theme_css.write_text(site_pages.drop_glyph_rules(before), encoding="utf-8")
+        saved += len(before) - theme_css.stat().st_size
     for f in out.glob("_static/scripts/fontawesome.js*"):
         saved += f.stat().st_size
         f.unlink()
