@@ -79,8 +79,9 @@ def test_the_editor_keeps_two_identical_typed_lines():
 def test_contradictory_patches_of_one_line_are_refused_identical_ones_are_one():
     with pytest.raises(ScenarioError, match="mcall.s:12.*different"):
         as_patches(["mcall.s:12=NOP", "mcall.s:12=RET"])
-    with pytest.raises(ScenarioError, match="mcall.s:12.*different"):
+    with pytest.raises(ScenarioError, match="mcall.s:12.*different") as e:
         as_patches(["mcall.s:12=NOP", "mcall.s:12-="])
+    assert "mcall.s 第 12 行被改了两次" in e.value.zh
     assert as_patches(["mcall.s:12=NOP", "mcall.s:12=NOP"]) == (Patch("mcall.s", 12, "NOP"),)
 
 

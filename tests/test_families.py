@@ -95,8 +95,12 @@ def test_clashing_registrations_are_refused(toy, tmp_path):
 def test_a_parameter_a_routine_does_not_take_is_refused():
     with pytest.raises(ScenarioError, match="mcall does not take rounds"):
         run("mcall", rounds=2)
-    with pytest.raises(ScenarioError, match="gobuf does nothing in gogo:newg"):
+    with pytest.raises(ScenarioError, match="gobuf does nothing in gogo:newg") as e:
         run("gogo", "newg", gobuf="g0")
+    assert e.value.zh.startswith("gobuf 在 gogo:newg 里不起作用") and "max_steps" in e.value.zh
+    with pytest.raises(ScenarioError) as e:
+        run("mcall", rounds=2)
+    assert e.value.zh.startswith("mcall 没有 rounds 这一项")
 
 
 # Every parameter of every preset changes the world it starts from, or is refused -------------

@@ -147,7 +147,9 @@ def as_patches(value) -> tuple[Patch, ...]:
             kept.append(p)
         elif was != p:
             raise ScenarioError(f"patch: {p.file}:{p.line} is patched twice in different ways: "
-                                f"{was.spec!r} and {p.spec!r}")
+                                f"{was.spec!r} and {p.spec!r}",
+                                zh=f"{p.file} 第 {p.line} 行被改了两次，两次改得不一样：{was.spec!r} 和 {p.spec!r}；"
+                                   "同一行只能改成一种样子")
     # Sorted by place (a line's own patch before the inserts after it); inserts after the same
     # line keep the order they were given in (sorted is stable).
     return tuple(sorted(kept, key=lambda p: (p.file, p.line, p.insert)))

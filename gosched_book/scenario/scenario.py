@@ -94,7 +94,8 @@ class Scenario:
         names = {p.name for p in takes}
         for name, _ in self.params:
             if name not in names:
-                raise ScenarioError(_not_taken(self.routine, self.preset_name, name, takes))
+                raise ScenarioError(_not_taken(self.routine, self.preset_name, name, takes),
+                                    zh=_not_taken_zh(self.routine, self.preset_name, name, takes))
         p = {q.name: r.defaults.get(q.name, q.default) for q in takes}
         p.update({k: v for k, v in pr.values.items() if k in names})
         p.update(self.params)
@@ -165,6 +166,13 @@ def _not_taken(routine: str, preset: str, name: str, takes) -> str:
         return (f"{name} does nothing in {routine}:{preset} (its world does not use it); "
                 f"valid in this preset: {own}, max_steps")
     return f"{routine} does not take {name}; valid in {preset}: {own}, max_steps"
+
+
+def _not_taken_zh(routine: str, preset: str, name: str, takes) -> str:
+    own = "、".join([p.name for p in takes] + ["max_steps"])
+    if name in {p.name for p in family.params_of(routine)}:
+        return f"{name} 在 {routine}:{preset} 里不起作用（这个场景的世界不用它）；这个场景能设的是：{own}"
+    return f"{routine} 没有 {name} 这一项；{preset} 场景能设的是：{own}"
 
 
 def _steps_error(v) -> str:
