@@ -15,9 +15,14 @@ LOADS = re.compile(r"<(script|link|img|iframe|source|audio|video|embed)\b[^>]*?\
 
 @pytest.fixture(scope="session")
 def site():
+    """The site, built clean; GOSCHED_BOOK_BUILT_SITE names one already built from this tree instead
+    (for a focused run on a shared machine: a build takes minutes)."""
+    import os
+
     from gosched_book.site import build
 
-    return build(clean=True)
+    built = os.environ.get("GOSCHED_BOOK_BUILT_SITE")
+    return Path(built) if built else build(clean=True)
 
 
 def chapters() -> list[str]:
