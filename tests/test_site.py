@@ -817,3 +817,48 @@ def test_buttons_current_line_changed_registers_and_sp_fit_one_screen(site, brow
         finally:
             ctx.close()
     assert steps > 1000
+
+
+# --- figures legible on a phone ----------------------------------------------------------------
+
+def figure_glyph_px(svg: Path, shown_width: float) -> float:
+    """The smallest glyph of a matplotlib SVG as shown: its text is drawn as paths, each run scaled by
+    font size / 100 (in the file's pt units), and the file is drawn shown_width px wide."""
+    text = svg.read_text(encoding="utf-8")
+    view_w = float(re.search(r'viewBox="[\d.]+ [\d.]+ ([\d.]+) [\d.]+"', text)[1])
+    scales = [float(s) for s in re.findall(r"scale\(([\d.]+) -[\d.]+\)", text)]
+    assert scales, f"{svg.name}: no text runs found"
+    return min(scales) * 100 * shown_width / view_w
+
+
+def test_scheduler_figures_keep_their_size_on_a_phone(site, browser):
+    """Chapter 6's figures are not shrunk to the phone's width (358 px, 3.9 px glyphs): they keep their
+    own size in a box that scrolls sideways, and the page itself does not."""
+    from urllib.parse import unquote, urlparse
+
+    ctx, page, errors = themed_page(browser, (site / "notebooks" / "06-scheduler.html").as_uri(), 390, "light")
+    try:
+        boxes = page.locator(".gsb-figure")
+        assert boxes.count() >= 2
+        for i in range(boxes.count()):
+            b = boxes.nth(i)
+            b.scroll_into_view_if_needed()
+            img = b.locator("img")
+            img.evaluate("i => i.decode()")
+            shown, natural = img.evaluate("i => [i.getBoundingClientRect().width, +i.getAttribute('width')]")
+            assert natural > 390 and abs(shown - natural) < 1
+            sw, cw = b.evaluate("e => [e.scrollWidth, e.clientWidth]")
+            assert sw > cw and cw <= 390
+            src = img.evaluate("i => i.currentSrc")
+            svg = Path(unquote(urlparse(src).path))
+            assert figure_glyph_px(svg, shown) >= MIN_PICTURE_PX, svg.name
+            assert b.locator("a").get_attribute("href") == img.get_attribute("src")  # a tap opens the file
+            b.evaluate("e => { e.scrollLeft = e.scrollWidth; }")
+            assert b.evaluate("e => e.scrollLeft") > 0
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SHOTS / f"06-scheduler-figure{i}-390.png"))
+        sw, cw = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        assert sw <= cw
+        assert errors == []
+    finally:
+        ctx.close()

@@ -113,7 +113,7 @@ def gmp_figure(routine: str = "schedule", preset: str = "switch", at_end: bool =
     sym = t.symbols
     names = {sym[n]: n for n in ("g", "g0", "gsignal", "g2")}
     tls = t.tls_at(k)
-    fig, ax = _canvas(10.4, 6.6, 104, 66)
+    fig, ax = _canvas(9.8, 6.3, 104, 66)  # 941 px: whole, at its own size, beside a laptop's sidebars
     f = cjk_font()
     when = "运行结束时" if at_end else "开始时"
     ax.text(52, 63, f"M、g0、gsignal、curg 和它们的栈（{routine}:{preset}，{when}）", ha="center",
@@ -137,10 +137,10 @@ def gmp_figure(routine: str = "schedule", preset: str = "switch", at_end: bool =
         _box(ax, x, 38, 14, 14, f"{owner}\n{role}\n{status}", color, size=9,
              edge=2.4 if running else 1.1)
         _box(ax, x, 8, 14, 22, f"{owner} 的栈\n{(hi - lo) // 1024} KiB\nhi {hi:#x}\nlo {lo:#x}",
-             "#ffffff", size=7.5)
+             "#ffffff", size=8.5)
         _arrow(ax, (x + 7, 37.5), (x + 7, 30.5))
         if running:
-            ax.text(x + 7, 34, "正在运行（TLS g）", ha="center", fontsize=8, family=f, color=COLORS["run"],
+            ax.text(x + 7, 34, "正在运行（TLS g）", ha="center", fontsize=8.5, family=f, color=COLORS["run"],
                     bbox=dict(facecolor="white", edgecolor="none", pad=1.0))
     if curg in xs:
         _arrow(ax, (27, 52.5), (xs[curg] + 7, 52.5), bend=-0.18, color=COLORS["run"])

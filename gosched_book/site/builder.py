@@ -62,9 +62,14 @@ SVG_DATA_IMG = re.compile(r"<img style='max-width:100%' (alt='[^']*') src='data:
 SVG_SIZE = re.compile(r'<svg\b[^>]*?\bwidth="([\d.]+)pt" height="([\d.]+)pt"')
 
 
+FIGURE_NOTE = "图比屏幕宽：左右滑动看整张；点图打开原图，可以放大。"
+
+
 def external_images(html: str, page: Path, out: Path) -> str:
     """Inline SVG figures (gmp.py's data: URLs) become files loaded lazily, with their size given,
-    so the HTML before a page's first stepper is not held up by pictures further down."""
+    so the HTML before a page's first stepper is not held up by pictures further down. Each is shown at
+    its own size, in a box that scrolls sideways where the page is narrower (a phone would shrink a
+    960 px figure's 11 px glyphs to 4 px), and links to its file, which the browser opens to zoom."""
     def one(m: re.Match) -> str:
         svg = base64.b64decode(m[2])
         name = f"gsb-{hashlib.sha256(svg).hexdigest()[:16]}.svg"
@@ -73,7 +78,9 @@ def external_images(html: str, page: Path, out: Path) -> str:
         src = os.path.relpath(out / "_images" / name, page.parent).replace(os.sep, "/")
         size = SVG_SIZE.search(svg[:2000].decode("utf-8", "replace"))
         wh = f" width='{round(float(size[1]) * 4 / 3)}' height='{round(float(size[2]) * 4 / 3)}'" if size else ""
-        return f"<img style='max-width:100%;height:auto' {m[1]} src='{src}'{wh} loading='lazy' decoding='async'>"
+        return (f"<div class='gsb-figure'><a href='{src}' title='打开这张图的原文件（可放大）'>"
+                f"<img {m[1]} src='{src}'{wh} loading='lazy' decoding='async'></a></div>"
+                f"<p class='gsb-figure-note'>{FIGURE_NOTE}</p>")
     return SVG_DATA_IMG.sub(one, html)
 
 
