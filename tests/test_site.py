@@ -862,3 +862,40 @@ def test_scheduler_figures_keep_their_size_on_a_phone(site, browser):
         assert errors == []
     finally:
         ctx.close()
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_errata_shows_the_assemblers_whole_message(site, browser, width):
+    """Issue 22: the errata table's point is what the assembler says: each message is on the page whole
+    (its text is the assembler's, the caret under its column) and inside the screen, unscrolled."""
+    import textwrap
+
+    from gosched_book.asm.parse import parse
+    from gosched_book.chapters.document import listings
+    from gosched_book.errors import AsmError
+
+    want = []
+    for raw in listings():
+        try:
+            parse(raw.text, "原文", raw.first_line)
+        except AsmError as e:
+            want += [err.render() for err in e.all]
+    assert want
+    ctx, page, errors = themed_page(browser, (site / "notebooks" / "08-errata.html").as_uri(), width, "light")
+    try:
+        table = page.locator("table.gsb-errata")
+        table.scroll_into_view_if_needed()
+        shown = table.evaluate("""t => [...t.querySelectorAll('.gsb-asm-msg')].map(m => {
+          const pre = m.parentElement.querySelector('pre.gsb-asm-at'), tb = t.getBoundingClientRect();
+          const inside = e => { const b = e.getBoundingClientRect();
+            return b.left >= Math.max(0, tb.left) - 1 && b.right <= Math.min(innerWidth, tb.right) + 1
+                   && e.scrollWidth <= e.clientWidth + 1; };
+          return {text: m.textContent + (pre ? '\\n' + pre.textContent : ''), inside: inside(m) && (!pre || inside(pre))}; })""")
+        whole = [first + "\n" + textwrap.dedent(rest) for first, _, rest in (w.partition("\n") for w in want)]
+        assert sorted(g["text"] for g in shown) == sorted(whole)  # the document's order is not the table's
+        assert [g for g in shown if not g["inside"]] == [], width
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"08-errata-table-{width}.png"))
+        assert errors == []
+    finally:
+        ctx.close()

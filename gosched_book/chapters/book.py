@@ -175,14 +175,27 @@ def errata():
                 out.append((routine, err))
         else:
             out.append((routine, None))
+    head = ["例程", "原文行", "汇编器的报错（行:列）", "Go 1.18 源码里的写法"]
     rows = []
     for routine, err in out:
         if err is None:
             rows.append([escape(routine), "—", "原文清单可以汇编", "—"])
             continue
-        fixed = _fix_for(err)
-        rows.append([escape(routine), str(err.line), f"<pre>{escape(err.render())}</pre>", fixed])
-    return _html(_table(["例程", "原文行", "汇编器的报错（行:列）", "Go 1.18 源码里的写法"], rows, "gsb-regs"))
+        rows.append([escape(routine), str(err.line), asm_message_html(err), _fix_for(err)])
+    th = "".join(f"<th scope='col'>{escape(h)}</th>" for h in head)
+    trs = "".join("<tr>" + "".join(f"<td data-label='{escape(h, quote=True)}'>{c}</td>" for h, c in zip(head, r))
+                  + "</tr>" for r in rows)
+    return _html(f"<table class='gsb-regs gsb-errata'><tr>{th}</tr>{trs}</table>")
+
+
+def asm_message_html(err: AsmError) -> str:
+    """The assembler's whole message: its first line wraps at spaces; the source line and its caret
+    keep their columns (dedented together, so they fit a phone)."""
+    first, *rest = err.render().split("\n")
+    pad = min((len(x) - len(x.lstrip(" ")) for x in rest if x.strip()), default=0)
+    at = "\n".join(x[pad:] for x in rest)
+    return (f"<div class='gsb-asm-msg'>{escape(first)}</div>"
+            + (f"<pre class='gsb-asm-at'>{escape(at)}</pre>" if rest else ""))
 
 
 def _fix_for(err: AsmError) -> str:
