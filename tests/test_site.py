@@ -819,7 +819,74 @@ def test_buttons_current_line_changed_registers_and_sp_fit_one_screen(site, brow
     assert steps > 1000
 
 
-# --- figures legible on a phone ----------------------------------------------------------------
+# --- labels whole, text legible: every chapter at a phone's and a laptop's width ------------------
+
+LEGIBLE = """async () => {
+  const art = document.querySelector('.bd-article') || document.body;
+  art.querySelectorAll('details').forEach(d => { d.open = true; });
+  const frame = () => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  await frame();
+  const out = {sizes: [], cut: [], split: [], figures: []};
+  const label = e => e.tagName.toLowerCase() + (e.className && e.className.baseVal === undefined ? '.' + e.className : '');
+  // A cut leaves one "…"; "……" is Chinese prose's own ellipsis (a note continued on the next line).
+  const isCut = s => s.endsWith('…') && !s.endsWith('……');
+  function look(when) {
+    const walker = document.createTreeWalker(art, NodeFilter.SHOW_TEXT);
+    while (walker.nextNode()) {
+      const n = walker.currentNode, el = n.parentElement, text = n.textContent.trim();
+      if (!text || !el || getComputedStyle(el).visibility !== 'visible') continue;
+      const tag = el.tagName.toLowerCase();
+      if (el.closest('svg')) {  // a picture's label: its font size times the picture's scale
+        if (tag !== 'text' && tag !== 'tspan') continue;
+        if (el.ownerSVGElement.getBoundingClientRect().width === 0) continue;
+        const m = el.getScreenCTM();
+        out.sizes.push([parseFloat(getComputedStyle(el).fontSize) * Math.hypot(m.a, m.b), when + ' svg ' + text]);
+        if (isCut(text) && !el.querySelector('title') && !el.hasAttribute('data-full')) out.cut.push(when + ' svg ' + text);
+        continue;
+      }
+      const r = document.createRange();
+      r.selectNodeContents(n);
+      if (![...r.getClientRects()].some(b => b.width > 0 && b.height > 0)) continue;
+      out.sizes.push([parseFloat(getComputedStyle(el).fontSize), when + ' ' + label(el) + ' ' + text.slice(0, 40)]);
+      const cell = el.closest('table');
+      if (!cell) continue;
+      if (isCut(text) && !el.closest('[title]')) out.cut.push(when + ' table ' + text.slice(-40));
+      // An identifier (a run of ASCII) on one line: its range has one line box.
+      for (const m of n.textContent.matchAll(/[!-~·]{2,}/g)) {
+        const t = document.createRange();
+        t.setStart(n, m.index);
+        t.setEnd(n, m.index + m[0].length);
+        const rs = [...t.getClientRects()].filter(b => b.width > 0);
+        if (rs.some(b => Math.abs(b.top - rs[0].top) > rs[0].height / 2)) out.split.push(when + ' ' + m[0]);
+      }
+    }
+    // Cut by CSS: an ellipsis, or hidden overflow holding more than it shows, with no title to read it whole.
+    art.querySelectorAll('*').forEach(e => {
+      if (e.closest('svg') || !e.textContent.trim() || e.getBoundingClientRect().width === 0) return;
+      const cs = getComputedStyle(e);
+      const hides = v => v === 'hidden' || v === 'clip';
+      const more = (hides(cs.overflowX) || cs.textOverflow === 'ellipsis') && e.scrollWidth > e.clientWidth + 1
+                   || hides(cs.overflowY) && e.scrollHeight > e.clientHeight + 1;
+      if (more && !e.closest('[title]')) out.cut.push(when + ' css ' + label(e) + ' ' + e.textContent.trim().slice(0, 40));
+    });
+  }
+  look('start');
+  for (const st of (window.GoschedStepper ? GoschedStepper.all : [])) {  // every stepper's last step too
+    st.root.querySelector('.gsb-last').click();
+  }
+  await frame();
+  look('end');
+  art.querySelectorAll('img').forEach(i => {
+    const b = i.getBoundingClientRect();
+    if (b.width > 0) out.figures.push({src: i.currentSrc || i.src, width: b.width,
+      link: i.closest('a[href]') ? i.closest('a[href]').href : null,
+      box: i.closest('.gsb-figure') ? [i.closest('.gsb-figure').scrollWidth, i.closest('.gsb-figure').clientWidth] : null});
+  });
+  const d = document.documentElement;
+  out.sideways = [d.scrollWidth, d.clientWidth];
+  return out;
+}"""
+
 
 def figure_glyph_px(svg: Path, shown_width: float) -> float:
     """The smallest glyph of a matplotlib SVG as shown: its text is drawn as paths, each run scaled by
@@ -829,6 +896,37 @@ def figure_glyph_px(svg: Path, shown_width: float) -> float:
     scales = [float(s) for s in re.findall(r"scale\(([\d.]+) -[\d.]+\)", text)]
     assert scales, f"{svg.name}: no text runs found"
     return min(scales) * 100 * shown_width / view_w
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+@pytest.mark.parametrize("chapter", chapters())
+def test_labels_are_whole_and_text_is_legible(site, browser, chapter, width):
+    """Issue 22: no label in a picture or table ends cut ("…") or is clipped by CSS without a way to read
+    it whole; no identifier in a table breaks across lines; the smallest text, pictures and figures
+    included, is at least 11 px at a phone's width (and at a laptop's)."""
+    from urllib.parse import unquote, urlparse
+
+    ctx, page, errors = themed_page(browser, (site / f"{chapter}.html").as_uri(), width, "light")
+    try:
+        got = page.evaluate(LEGIBLE)
+        sizes = got["sizes"]
+        assert sizes
+        small = sorted(s for s in sizes if s[0] < MIN_PICTURE_PX)
+        assert small == [], (chapter, width, len(small), small[:8])
+        assert got["cut"] == [], (chapter, width, got["cut"][:8])
+        assert got["split"] == [], (chapter, width, len(got["split"]), got["split"][:8])
+        sw, cw = got["sideways"]
+        assert sw <= cw, f"{chapter} scrolls sideways at {width}px: {sw} > {cw}"
+        for f in got["figures"]:
+            if not f["src"].endswith(".svg"):
+                continue
+            svg = Path(unquote(urlparse(f["src"]).path))
+            assert figure_glyph_px(svg, f["width"]) >= MIN_PICTURE_PX, (chapter, width, svg.name, f)
+            assert f["link"] == f["src"], f  # a tap opens the figure's own file, to zoom
+            assert f["box"], f  # in a box of its own, which scrolls where the page is narrower
+        assert errors == []
+    finally:
+        ctx.close()
 
 
 def test_scheduler_figures_keep_their_size_on_a_phone(site, browser):

@@ -206,6 +206,11 @@ def _c(text: str) -> str:
     return f"<code class='tok'>{escape(text)}</code>"
 
 
+def _prose(text: str) -> str:
+    """Escaped prose whose hyphenated tokens ("m->g0" in Go's own message) do not break at the hyphen."""
+    return re.sub(r"[!-~]*-[!-~]*", lambda m: f"<span class='tok'>{m[0]}</span>", escape(text, quote=False))
+
+
 def _bufs(items) -> str:
     if not items:
         return "—"
@@ -261,7 +266,7 @@ def table_html(here: str = "") -> str:
                  f"{'，在 ' + _c(stem) + ' 页' if stem else '，在本页'}</div>"
                  + (f"<div class='sub'>其他场景：{others}</div>" if others else ""))
         cells = [first, _stacks(r), _bufs(r.writes), _bufs(r.reads), _changes_html(r.tls),
-                 _changes_html(r.r14), _callers(r), escape(r.end)]
+                 _changes_html(r.r14), _callers(r), _prose(r.end)]
         trs.append("<tr>" + f"<th scope='row'>{cells[0]}</th>" + "".join(f"<td>{c}</td>" for c in cells[1:]) + "</tr>")
     th = "".join(f"<th scope='col'>{escape(h)}</th>" for h in head)
     return (f"<div class='gsb-map' tabindex='0' role='region' aria-label='栈切换总表（可左右滚动）'>"
@@ -340,7 +345,7 @@ def presets_html(here: str = "") -> str:
             link = href(stem, f"{routine}:{name}", max(1, len(t.steps)))
             trs.append(f"<tr><th scope='row'><a href='{escape(link, quote=True)}'>{_c(routine)}<wbr>{_c(':' + name)}</a></th>"
                        f"<td>{escape(p.title)}</td><td>{' → '.join(escape(STACK_NAMES.get(o, o)) for o in seq)}</td>"
-                       f"<td>{len(t.steps)}</td><td>{escape(t.end.summary)}</td></tr>")
+                       f"<td>{len(t.steps)}</td><td>{_prose(t.end.summary)}</td></tr>")
     th = "".join(f"<th scope='col'>{h}</th>" for h in ("场景", "做什么", "栈", "步数", "结束"))
     return (f"<div class='gsb-map' tabindex='0' role='region' aria-label='每个场景（可左右滚动）'>"
             f"<table><thead><tr>{th}</tr></thead><tbody>{''.join(trs)}</tbody></table></div>")

@@ -810,8 +810,9 @@
         var cs = getComputedStyle(e);
         if (!/auto|scroll/.test(cs.overflowX + cs.overflowY)) return;
         e.setAttribute("tabindex", "0");
-        if (!e.getAttribute("role")) e.setAttribute("role", "region");
-        if (!e.getAttribute("aria-label")) e.setAttribute("aria-label", "可左右滚动的内容 " + (++n));
+        var table = e.tagName === "TABLE";  // a table keeps its role (rows and columns for a screen reader)
+        if (!e.getAttribute("role") && !table) e.setAttribute("role", "region");
+        if (!e.getAttribute("aria-label")) e.setAttribute("aria-label", (table ? "可左右滚动的表格 " : "可左右滚动的内容 ") + (++n));
       });
   }
 
