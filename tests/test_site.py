@@ -871,11 +871,18 @@ LEGIBLE = """async () => {
     });
   }
   look('start');
-  for (const st of (window.GoschedStepper ? GoschedStepper.all : [])) {  // every stepper's last step too
-    st.root.querySelector('.gsb-last').click();
-  }
+  const steppers = window.GoschedStepper ? GoschedStepper.all : [];
+  for (const st of steppers) st.root.querySelector('.gsb-last').click();  // every stepper's last step too
   await frame();
   look('end');
+  // Every picture of every step the page holds (other presets, what-if runs): a cut label carries its
+  // whole text, which the page shows on hover (<title>) and tap.
+  out.cutInData = 0;
+  for (const st of steppers) for (const p of st.data.panels || []) for (const it of p[2]) {
+    if (it[0] === 'r' || it[0] === 'a' || !isCut(String(it[3]))) continue;
+    out.cutInData++;
+    if (!it[8] || !String(it[8]).startsWith(String(it[3]).slice(0, -1))) out.cut.push('data ' + it[3]);
+  }
   art.querySelectorAll('img').forEach(i => {
     const b = i.getBoundingClientRect();
     if (b.width > 0) out.figures.push({src: i.currentSrc || i.src, width: b.width,
