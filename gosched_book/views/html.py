@@ -73,8 +73,9 @@ def status(st: State) -> str:
             f"第 {st.k} / {st.n} 步：{what}</div>")
 
 
-def listing(st: State, patch: tuple = ()) -> str:
-    """The window of the current listing around the current line; patched lines marked."""
+def listing(st: State, patch: tuple = (), before: int = WINDOW_BEFORE, after: int = WINDOW_AFTER) -> str:
+    """The window of the current listing around the current line (`before` lines above it, `after`
+    below); patched lines marked."""
     file = st.file
     if not file:
         return "<div class='gsb-listing'>（此处没有源码）</div>"
@@ -83,7 +84,7 @@ def listing(st: State, patch: tuple = ()) -> str:
     # A widget cannot scroll itself, so show a window of lines around the current one.
     all_rows = rows(file, patch)
     focus = done or nxt or 1
-    lo, hi = max(1, focus - WINDOW_BEFORE), focus + WINDOW_AFTER
+    lo, hi = max(1, focus - before), focus + after
     shown = [r for r in all_rows if lo <= r.line <= hi]
     out = [f"<div class='gsb-listing'><div class='mono' style='color:#667'>{escape(file)}"
            f"（第 {shown[0].line}–{shown[-1].line} 行，共 {len(all_rows)} 行）</div><table>"]
@@ -95,12 +96,14 @@ def listing(st: State, patch: tuple = ()) -> str:
                                        ("patched", r.patched)) if on)
         code, _, comment = r.text.partition("//")
         cm = f"<span class='cm'>//{escape(comment)}</span>" if _ else ""
-        extra = escape(r.note) if r.note else escape(r.intel)
+        # A line that emits nothing says why across the Intel and bytes columns.
+        extra = (f"<td class='in note' colspan='2'>{escape(r.note)}</td>" if r.note else
+                 f"<td class='in'>{escape(r.intel)}</td><td class='by'>{escape(r.bytes)}</td>")
         mark = "<span class='gsb-patched' title='本次运行改过的行'>✎改</span>" if r.patched else ""
         current = r.line == line and (r.addr == pc or not exact)
         part = " data-part='current-line'" if current else ""
         out.append(f"<tr class='{cls}'{part}><td class='ln'>{mark}{r.line}</td><td>{escape(code)}{cm}</td>"
-                   f"<td class='in'>{extra}</td><td class='by'>{escape(r.bytes)}</td></tr>")
+                   f"{extra}</tr>")
     out.append("</table></div>")
     return "".join(out)
 

@@ -355,10 +355,14 @@ def _esc(s: str) -> str:
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
-def panel_svg(p: Panel) -> str:
-    """One panel as an inline SVG element; sizes are CSS px (never scaled up or down by the page)."""
-    out = [f'<svg class="gsb-pic" xmlns="http://www.w3.org/2000/svg" width="{_num(p.w)}" '
-           f'height="{_num(p.h)}" viewBox="0 0 {_num(p.w)} {_num(p.h)}" aria-hidden="true">']
+def panel_svg(p: Panel, band: tuple[float, float] | None = None, cls: str = "") -> str:
+    """One panel as an inline SVG element; sizes are CSS px (never scaled up or down by the page).
+
+    With `band` (top, bottom), only that horizontal band of the panel is drawn, at full size."""
+    top, bottom = band or (0, p.h)
+    out = [f'<svg class="gsb-pic{" " + cls if cls else ""}" xmlns="http://www.w3.org/2000/svg" '
+           f'width="{_num(p.w)}" height="{_num(bottom - top)}" '
+           f'viewBox="0 {_num(top)} {_num(p.w)} {_num(bottom - top)}" aria-hidden="true">']
     for b in p.boxes:
         out.append(f'<rect x="{_num(b.x)}" y="{_num(b.y)}" width="{_num(b.w)}" height="{_num(b.h)}" '
                    f'class="gp-b gp-{b.cls}"/>')
@@ -377,10 +381,51 @@ def panel_svg(p: Panel) -> str:
     return "".join(out)
 
 
-def svg(pic: Picture) -> str:
-    """The whole picture: panels side by side, wrapping onto new rows on a narrow screen."""
-    return (f'<div class="gsb-picture" role="img" aria-label="{_esc(pic.alt)}">'
-            + "".join(panel_svg(p) for p in pic.panels) + "</div>")
+def svg(pic: Picture, band_h: float | None = None) -> str:
+    """The whole picture: panels side by side, wrapping onto new rows on a narrow screen.
+
+    With `band_h` (the live stepper, which cannot scroll a box to SP), the panel SP is in is drawn
+    as a band about that tall around SP (sp_band), first in a column, with a caption that says
+    how many boxes it leaves out above and below; the other panels are drawn whole."""
+    parts = []
+    for p in pic.panels:
+        band = sp_band(p, band_h) if band_h else None
+        if band is None:
+            parts.append(panel_svg(p, cls="gsb-focus" if band_h and _sp(p) else ""))
+            continue
+        above, below = (sum(1 for b in p.boxes if cut(b)) for cut in
+                        (lambda b: b.y + b.h <= band[0] + 0.5, lambda b: b.y >= band[1] - 0.5))
+        title = next((lab.text for lab in p.labels if lab.cls == "title"), p.owner)
+        parts.append(f'<div class="gsb-band gsb-focus"><div class="gsb-band-note">{_esc(title)}：只画 SP 附近'
+                     f'（上略 {above} 格、下略 {below} 格，见“整张图”）</div>'
+                     + panel_svg(p, band) + "</div>")
+    return f'<div class="gsb-picture" role="img" aria-label="{_esc(pic.alt)}">' + "".join(parts) + "</div>"
+
+
+def _sp(p: Panel) -> Label | None:
+    return next((lab for lab in p.labels if lab.cls == "sp"), None)
+
+
+def sp_band(p: Panel, height: float) -> tuple[float, float] | None:
+    """(top, bottom) of a band at most `height` px tall of the panel SP is in, holding SP's box and,
+    when they fit too, the boxes this step wrote; its edges on box edges. None: no SP here, or the
+    panel is not much taller than the band."""
+    sp = _sp(p)
+    if sp is None or p.h <= height + ROW_H:
+        return None
+    lo, hi = sp.y - ROW_H, sp.y + ROW_H
+    written = [b for b in p.boxes if b.cls.endswith("written")]
+    if written:
+        wlo, whi = min(lo, *(b.y for b in written)), max(hi, *(b.y + b.h for b in written))
+        if whi - wlo <= height:
+            lo, hi = wlo, whi
+    top = min(max(0.0, (lo + hi - height) / 2), p.h - height)
+    edges = sorted({0.0, p.h} | {b.y for b in p.boxes} | {b.y + b.h for b in p.boxes})
+    top = max(e for e in edges if e <= top + 0.5)
+    bottom = max(e for e in edges if e <= top + height + 0.5)
+    if bottom < hi:  # snapping lost SP's box at the bottom: keep the unsnapped edge
+        bottom = min(p.h, top + height)
+    return top, bottom
 
 
 def css() -> str:

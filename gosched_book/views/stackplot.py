@@ -170,17 +170,18 @@ def render_svg(st: State, fig: PictureFigure | None = None) -> str:
         return _FIGURE.svg()
 
 
-def svg(t: Trace, k: int) -> str:
+def svg(t: Trace, k: int, band_h: float | None = None) -> str:
     """The stack picture after k steps as inline SVG, cached by what it shows.
 
     This is the live view's renderer: the model written straight out as SVG (picture.svg, the
     same markup stepper.js builds), well under a frame; matplotlib's SVG writer needs ~36 ms.
+    With `band_h`, SP's stack is drawn as a band around SP (picture.svg).
     """
     st = state(t, k)
-    key = _key(st)
+    key = _key(st) + (f"/{band_h}" if band_h else "")
     hit = _CACHE.get(key)
     if hit is None:
-        hit = _CACHE[key] = html_svg(build(st))
+        hit = _CACHE[key] = html_svg(build(st), band_h)
         if len(_CACHE) > 4096:
             _CACHE.pop(next(iter(_CACHE)))
     return hit
@@ -190,15 +191,15 @@ def is_cached(t: Trace, k: int) -> bool:
     return _key(state(t, k)) in _CACHE
 
 
-def prerender(t: Trace, stop=lambda: False) -> None:
+def prerender(t: Trace, stop=lambda: False, band_h: float | None = None) -> None:
     """Fill the cache for every step of t (safe in a thread)."""
     for k in range(len(t.steps) + 1):
         if stop():
             return
         st = state(t, k)
-        key = _key(st)
+        key = _key(st) + (f"/{band_h}" if band_h else "")
         if key not in _CACHE:
-            _CACHE[key] = html_svg(build(st))
+            _CACHE[key] = html_svg(build(st), band_h)
 
 
 def figure_of(t: Trace, k: int, theme: str = "light") -> PictureFigure:

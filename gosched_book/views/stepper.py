@@ -21,11 +21,22 @@ from .edits import patches_for
 from .listing import files as listing_files
 from .live_controls import EXTRA_WORDS, ListingEditor, live_control, word_control
 from .model import state
-from .static import SITE_ENV
+from .static import LEGEND, SITE_ENV
 
 _LAYOUT_BTN = W.Layout(width="auto")
 PRERENDER_DELAY_S = 0.4
+# The live stepper cannot scroll a box to the current line or to SP (a widget runs no script), so it
+# shows windows: the listing's lines around the current one (html.listing), and SP's stack as a band
+# about this tall around SP (picture.sp_band), under the registers: with them it fits Lab at 1280×800
+# with the file browser open.
+BAND_H = 266
+# Lab's widgets around the shared stepper.css classes (.gsb-main, .gsb-code, .gsb-side, .gsb-dock).
 LIVE_CSS = """<style>
+.gsb-live .gsb-main.widget-box { margin-top: 4px; }
+.gsb-live .widget-html, .gsb-live .widget-html-content { margin: 0; }
+.gsb-live .gsb-dock { padding: 0 0 2px; }
+.gsb-live .gsb-dock .widget-hbox { flex-wrap: wrap; align-items: center; gap: 2px 0; }
+.gsb-live .gsb-dock .gsb-status { margin: 2px 0; }
 .gsb-out .widget-slider, .gsb-out .slider-container { opacity: .45; }
 .gsb-listing-box > .widget-html-content, .gsb-regs-box > .widget-html-content {
   display: block; width: 100%; min-width: 0; overflow: auto; line-height: 1.4; }
@@ -68,9 +79,12 @@ class Stepper(W.VBox):
         self.prev = W.Button(description="◀ 上一步", tooltip="上一条指令", layout=_LAYOUT_BTN)
         self.next = W.Button(description="下一步 ▶", tooltip="下一条指令", layout=_LAYOUT_BTN)
         self.last = W.Button(description="末步 »", tooltip="跳到结尾", layout=_LAYOUT_BTN)
-        self.play = W.Play(interval=700, min=0, max=len(self.trace.steps), step=1, description="播放")
+        self.play = W.Play(interval=700, min=0, max=len(self.trace.steps), step=1, description="播放",
+                           show_repeat=False)
         self.slider = W.IntSlider(min=0, max=len(self.trace.steps), description="步骤",
-                                  continuous_update=True, layout=W.Layout(width="360px"))
+                                  continuous_update=True,
+                                  layout=W.Layout(flex="1 1 160px", min_width="140px", max_width="360px"),
+                                  style={"description_width": "3em"})
         W.link((self.play, "value"), (self.slider, "value"))
         for b, fn in ((self.first, lambda: 0), (self.prev, lambda: self.k - 1),
                       (self.next, lambda: self.k + 1), (self.last, lambda: len(self.trace.steps))):
@@ -79,26 +93,35 @@ class Stepper(W.VBox):
         # Panels.
         self.header = W.HTML()
         self.status = W.HTML()
-        # Listing and registers side by side when there is room, else stacked; never overlapping.
-        self.listing = W.HTML(layout=W.Layout(flex="1 1 520px", min_width="0", overflow="auto"))
-        self.registers = W.HTML(layout=W.Layout(flex="0 0 auto", max_width="100%", overflow="auto"))
+        self.listing = W.HTML(layout=W.Layout(min_width="0"))
+        self.registers = W.HTML(layout=W.Layout(max_width="100%", overflow="auto"))
         self.listing.add_class("gsb-listing-box")
         self.registers.add_class("gsb-regs-box")
         self.writes = W.HTML()
         self.end = W.HTML()
-        self.picture = W.HTML(layout=W.Layout(width="100%", max_width="820px"))
+        self.whole = W.Checkbox(value=False, description="整张图（不只画 SP 附近）", indent=False,
+                                layout=W.Layout(width="auto"))
+        self.whole.observe(lambda _ch: self._show(self.k), names="value")
+        self.picture = W.HTML(layout=W.Layout(max_width="100%"))
         self.message = W.HTML()
         self.controls = self._make_controls() if controls else W.VBox()
-        buttons = W.HBox([self.first, self.prev, self.next, self.last, self.play, self.slider])
-        super().__init__([
-            W.HTML(html.CSS + LIVE_CSS), self.header, self.controls, buttons, self.status, self.message,
-            W.HBox([self.listing, self.registers],
-                   layout=W.Layout(flex_flow="row wrap", align_items="flex-start", width="100%")),
-            self.end, self.writes,
-            W.HTML("<div class='gsb'>栈布局（左：goroutine 的栈，右：g0 的系统栈；高地址在上，"
-                   "黄色是本步写过的内存，SP/BP 用箭头标出）</div>"), self.picture,
-        ])
+        # Laid out as the site's stepper (stepper.css): the dock (buttons, slider, status, ending) over
+        # the listing (.gsb-code); the scenario menu, registers and picture beside them (.gsb-side)
+        # where the width allows, stacked otherwise; 改一改 under both, never above the picture.
+        dock = W.VBox([W.HBox([self.first, self.prev, self.next, self.last, self.play, self.slider]),
+                       self.status, self.message, self.end])
+        dock.add_class("gsb-dock")
+        code = W.VBox([dock, self.listing, self.writes], layout=W.Layout(min_width="0"))
+        code.add_class("gsb-code")
+        side = W.VBox(([self.choose] if controls else []) + [self.registers, self.picture, self.whole,
+                      W.HTML(f"<details class='gsb-legend'><summary>图例</summary><p>{LEGEND}</p></details>")],
+                      layout=W.Layout(min_width="0"))
+        side.add_class("gsb-side")
+        main = W.HBox([code, side])
+        main.add_class("gsb-main")
+        super().__init__([W.HTML(html.CSS + LIVE_CSS), self.header, main, self.controls])
         self.add_class("gsb")
+        self.add_class("gsb-live")
         self._load(self.trace)
 
     # State -------------------------------------------------------------------------------
@@ -127,7 +150,7 @@ class Stepper(W.VBox):
         t = trace
         # Render the other steps in the background once the reader pauses on this trace.
         stop = lambda: _SHUTDOWN.is_set() or self._stop_prerender or self.trace is not t  # noqa: E731
-        timer = threading.Timer(PRERENDER_DELAY_S, stackplot.prerender, args=(t, stop))
+        timer = threading.Timer(PRERENDER_DELAY_S, stackplot.prerender, args=(t, stop, BAND_H))
         timer.daemon = True
         _TIMERS.add(timer)
         timer.start()
@@ -142,7 +165,7 @@ class Stepper(W.VBox):
             self.registers.value = html.registers(st)
             self.writes.value = html.writes(st)
             self.end.value = html.end(self.trace, st)
-            self.picture.value = stackplot.svg(self.trace, k)
+            self.picture.value = stackplot.svg(self.trace, k, None if self.whole.value else BAND_H)
             self.message.value = ""
         except Exception as e:  # noqa: BLE001 - never a traceback in the output area
             self.message.value = html.error(f"{type(e).__name__}: {e}")
@@ -154,12 +177,13 @@ class Stepper(W.VBox):
     def _make_controls(self) -> W.Widget:
         self.choose = W.Dropdown(options=_scenario_options(),
                                  value=(self.scenario.routine, self.scenario.preset_name),
-                                 description="场景", layout=W.Layout(width="560px"))
+                                 description="场景", layout=W.Layout(width="100%"),
+                                 style={"description_width": "3em"})
         self.choose.observe(self._on_preset, names="value")
         self.editor = ListingEditor(listing_files(), self._edit, self._unedit)
         self.sections = W.Accordion()
         self._build_controls()
-        return W.VBox([self.choose, self.sections])
+        return W.VBox([self.sections])
 
     def _build_controls(self) -> None:
         """The routine's controls (from controls.py), plus any scenario word set from code."""
