@@ -407,18 +407,13 @@ def _sp(p: Panel) -> Label | None:
 
 
 def sp_band(p: Panel, height: float) -> tuple[float, float] | None:
-    """(top, bottom) of a band at most `height` px tall of the panel SP is in, holding SP's box and,
-    when they fit too, the boxes this step wrote; its edges on box edges. None: no SP here, or the
-    panel is not much taller than the band."""
+    """(top, bottom) of a band at most `height` px tall of the panel SP is in, SP's box in its middle
+    (or as near as the panel's ends allow), its edges on box edges. None: no SP here, or the panel is
+    not much taller than the band."""
     sp = _sp(p)
     if sp is None or p.h <= height + ROW_H:
         return None
-    lo, hi = sp.y - ROW_H, sp.y + ROW_H
-    written = [b for b in p.boxes if b.cls.endswith("written")]
-    if written:
-        wlo, whi = min(lo, *(b.y for b in written)), max(hi, *(b.y + b.h for b in written))
-        if whi - wlo <= height:
-            lo, hi = wlo, whi
+    lo, hi = sp.y - ROW_H, sp.y + ROW_H  # SP in the middle: the band's edges may move on a short screen
     top = min(max(0.0, (lo + hi - height) / 2), p.h - height)
     edges = sorted({0.0, p.h} | {b.y for b in p.boxes} | {b.y + b.h for b in p.boxes})
     top = max(e for e in edges if e <= top + 0.5)
