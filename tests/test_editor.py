@@ -165,3 +165,26 @@ def test_old_lines_maps_back_every_kept_line():
     back = old_lines(source("mcall.s"), "mcall.s", ps)
     assert all(new[k - 1] == old[v - 1] for k, v in back.items())
     assert set(back.values()) == set(range(1, len(old) + 1)) - {3, 12}
+
+
+@pytest.mark.parametrize("bad,kind", [
+    ("\tMOVQ AX, ((R14", "操作数写得不对"),
+    ("\tFOOQ AX, R14", "不认识这条指令的助记符"),
+    ("\tMOVQ AX, BX, CX", "操作数的个数或种类不对"),
+    ("\tJMP nowhere", "用到的符号没有定义"),
+    ("\tMOVQ $0x1ffffffffffffffff, AX", "数值写得不对或超出范围"),
+])
+def test_the_editor_says_in_chinese_where_and_what_before_the_assemblers_words(bad, kind):
+    """Issue 21: the editor's messages are Chinese; an assembler error first says, in Chinese, the
+    file, line and column and what kind of error it is, then the assembler's own text and caret."""
+    from gosched_book.views.stepper import show
+
+    s = show("systemstack")
+    s.editor.file.value = "systemstack.s"
+    lines = source("systemstack.s").splitlines()
+    lines[25] = bad
+    s.editor.text.value = "\n".join(lines) + "\n"
+    s.editor.apply.click()
+    first, *rest = s.editor.errors.value.removeprefix("<pre class='gsb-error'>").removesuffix("</pre>").splitlines()
+    assert first.startswith("systemstack.s 第 26 行第 ") and kind in first and "汇编器的原话" in first
+    assert rest[0].startswith("systemstack.s:26:") and rest[-1].strip().endswith("^")

@@ -17,6 +17,7 @@ from ..scenario.family import PRESETS
 from ..machine.trace import Trace
 from ..scenario.scenario import Scenario
 from . import html, stackplot
+from .asm_zh import render_zh
 from .edits import patches_for
 from .listing import files as listing_files
 from .live_controls import EXTRA_WORDS, ListingEditor, live_control, word_control
@@ -254,8 +255,9 @@ class Stepper(W.VBox):
         try:
             mine = patches_for(file, text)
         except GoschedError as e:  # every message is the current one: none is left from an earlier run
-            self.editor.errors.value = f"<pre class='gsb-error'>{escape(str(e))}</pre>"
-            self.message.value = html.error(f"{e}；仍显示上一次运行。")
+            said = "\n\n".join(render_zh(x) for x in e.all) if isinstance(e, AsmError) else chinese(e)
+            self.editor.errors.value = f"<pre class='gsb-error'>{escape(said)}</pre>"
+            self.message.value = html.error(f"{said.splitlines()[0]}；仍显示上一次运行。")
             return
         others = tuple(p for p in self.scenario.patch if p.file != file)
         self.rerun(self.scenario.replace(patch=others + mine))
@@ -273,7 +275,7 @@ class Stepper(W.VBox):
         except AsmError as e:
             self.message.value = html.error("改过的源码汇编不过，见“改写源码”里的错误；仍显示上一次运行。")
             if hasattr(self, "editor"):
-                self._sync_controls("\n\n".join(x.render() for x in e.all))
+                self._sync_controls("\n\n".join(render_zh(x) for x in e.all))
             return
         except GoschedError as e:
             self.message.value = html.error(chinese(e))
