@@ -183,7 +183,10 @@ def svg(t: Trace, k: int, band_h: float | None = None) -> str:
     if hit is None:
         hit = _CACHE[key] = html_svg(build(st), band_h)
         if len(_CACHE) > 4096:
-            _CACHE.pop(next(iter(_CACHE)))
+            try:  # prerender's thread may insert meanwhile: the oldest entry, or none this time
+                _CACHE.pop(next(iter(_CACHE)), None)
+            except (RuntimeError, StopIteration):
+                pass
     return hit
 
 
