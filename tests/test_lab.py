@@ -1,5 +1,6 @@
 """In a real JupyterLab, a chapter cell gives the live widget stepper, not the static one."""
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -217,13 +218,17 @@ PARTS_JS = """() => {
   return out;
 }"""
 
-# The three routines of the book (every preset) and a long one with three stacks.
+# GOSCHED_BOOK_LAB_FIT=short: the three routines of the book (every preset) and a long one with three stacks.
 FIT_SCENARIOS = ["mcall", "systemstack", "gogo", ("schedule", "switch")]
 
 
 def fit_scenarios() -> list[tuple[str, str]]:
+    """Every preset of every routine (~1,600 steps, about four minutes); with
+    GOSCHED_BOOK_LAB_FIT=short only FIT_SCENARIOS (~380 steps), for a quick run by hand."""
     from gosched_book.scenario.family import PRESETS
 
+    if os.environ.get("GOSCHED_BOOK_LAB_FIT") != "short":
+        return [(r, p) for r in PRESETS for p in PRESETS[r]]
     out = []
     for s in FIT_SCENARIOS:
         out += [s] if isinstance(s, tuple) else [(s, p) for p in PRESETS[s]]
@@ -231,10 +236,10 @@ def fit_scenarios() -> list[tuple[str, str]]:
 
 
 def test_live_stepper_fits_one_screen_at_1280_with_the_file_browser(lab, browser, tmp_path):
-    """Issue 22 (Lab): at 1280×800 with the file browser open, at every step of every preset of mcall,
-    systemstack and gogo and of the scheduler's switch, the step buttons, the current line, the changed
-    register rows (name and value) and SP in the picture are all inside the notebook's view, without
-    scrolling while stepping; no text is smaller than 11 px."""
+    """Issue 22 (Lab): at 1280×800 with the file browser open, at every step of every preset of every
+    routine (fit_scenarios), the step buttons, the current line, the changed register rows (name and
+    value) and SP in the picture are all inside the notebook's view, without scrolling while stepping;
+    no text is smaller than 11 px."""
     page = open_one_stepper(lab, browser, 1280)
     from gosched_book.views.stepper import _scenario_options
 
@@ -262,7 +267,7 @@ def test_live_stepper_fits_one_screen_at_1280_with_the_file_browser(lab, browser
                 except Exception:  # seen rarely: the slider moved but the status kept the last step
                     lost.append((routine, preset, k))
                     page.screenshot(path=str(tmp_path / f"lab-lost-{routine}-{preset}-{k}.png"))
-                    assert len(lost) <= 3, lost
+                    assert sum(1 for x in lost if x[0] == routine) <= 3, lost
                     page.locator(".gsb-live button:has-text('上一步')").first.click()
                     wait_status(page, k - 1)
                     page.locator(".gsb-live button:has-text('下一步')").first.click()
@@ -274,7 +279,7 @@ def test_live_stepper_fits_one_screen_at_1280_with_the_file_browser(lab, browser
                 if len(bad) == 1:
                     page.screenshot(path=str(tmp_path / f"lab-fit-{routine}-{preset}-{k}.png"))
     page.close()
-    assert seen > 300
+    assert seen > (1500 if os.environ.get("GOSCHED_BOOK_LAB_FIT") != "short" else 300)
     assert not bad, f"{len(bad)} of {seen} steps: " + repr(bad[:5])
 
 

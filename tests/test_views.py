@@ -142,3 +142,33 @@ def test_current_line_is_the_instruction_inside_a_macro():
     current = re.findall(r"<tr [^>]*data-part='current-line'>.*?</tr>", s.listing.value)
     assert len(same_line) > 1 and len(current) == 1
     assert step.bytes.hex(" ") in current[0]
+
+
+def test_the_lab_listing_window_keeps_the_current_row_near_its_top():
+    """The Lab listing shows a window of rows (a widget cannot scroll itself): at every step of every
+    preset it holds the current instruction's row, with at most WINDOW_BEFORE screen lines above it,
+    counting wrapped rows and each row of a macro's expansion (sigtramp's PUSH_REGS_HOST_TO_ABI0 is
+    eight rows of one line: a window by line numbers put the current one below a laptop's screen)."""
+    import re as _re
+
+    from gosched_book import PRESETS, run
+    from gosched_book.views import html as H
+    from gosched_book.views.listing import rows as listing_rows
+    from gosched_book.views.model import states
+
+    for routine, presets in PRESETS.items():
+        for preset in presets:
+            t = run(routine, preset)
+            for k, st in enumerate(states(t)):
+                if not st.file:
+                    continue
+                out = H.listing(st)
+                body = out[out.index("<table>"):]
+                trs = _re.findall(r"<tr [^>]*>", body)
+                cur = [i for i, tr in enumerate(trs) if "data-part='current-line'" in tr]
+                assert len(cur) == 1, (routine, preset, k)
+                lines = [int(n) for n in _re.findall(r"<td class='ln'>(?:<span[^<]*</span>)?(\d+)</td>", body)]
+                rs = listing_rows(st.file)
+                start = next(i for i in range(len(rs)) if [r.line for r in rs[i:i + len(lines)]] == lines)
+                above = sum(H.screen_lines(r) for r in rs[start:start + cur[0]])
+                assert above <= H.WINDOW_BEFORE, (routine, preset, k, above)

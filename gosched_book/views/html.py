@@ -12,7 +12,32 @@ from .model import END_TITLES, State
 CSS = "<style>" + (resources.files(__package__) / "static" / "stepper.css").read_text("utf-8") + "</style>"
 
 
-WINDOW_BEFORE, WINDOW_AFTER = 6, 8  # 15 lines: the listing, registers and dock fit one laptop screen
+# The listing's window around the current row, in screen lines (a row whose source or Intel text
+# wraps in its column counts as several): with the dock and the registers it fits a laptop screen.
+WINDOW_BEFORE, WINDOW_AFTER = 6, 8
+CODE_COLUMN, INTEL_COLUMN = 30, 18  # characters (a CJK character counts 2) before a cell wraps in Lab
+
+
+def _width(text: str) -> int:
+    return sum(2 if "\u2e80" <= c <= "\uffef" else 1 for c in text)
+
+
+def screen_lines(r) -> int:
+    """About how many screen lines listing row `r` takes in Lab's listing column."""
+    return max(1, -(-_width(r.text.strip()) // CODE_COLUMN), -(-_width(r.note or r.intel or "") // INTEL_COLUMN))
+
+
+def window(all_rows: list, current: int, before: int = WINDOW_BEFORE, after: int = WINDOW_AFTER) -> list:
+    """The rows around all_rows[current]: about `before` screen lines above it and `after` below."""
+    lo, used = current, 0
+    while lo > 0 and used + screen_lines(all_rows[lo - 1]) <= before:
+        lo -= 1
+        used += screen_lines(all_rows[lo])
+    hi, used = current + 1, 0
+    while hi < len(all_rows) and used + screen_lines(all_rows[hi]) <= after:
+        used += screen_lines(all_rows[hi])
+        hi += 1
+    return all_rows[lo:hi]
 
 
 def changed_note(overrides: dict | None) -> str:
@@ -74,23 +99,23 @@ def status(st: State) -> str:
 
 
 def listing(st: State, patch: tuple = (), before: int = WINDOW_BEFORE, after: int = WINDOW_AFTER) -> str:
-    """The window of the current listing around the current line (`before` lines above it, `after`
-    below); patched lines marked."""
+    """The window of the current listing around the current row (about `before` screen lines above
+    it, `after` below: window()); patched lines marked."""
     file = st.file
     if not file:
         return "<div class='gsb-listing'>（此处没有源码）</div>"
     done = st.step.line if st.step and st.step.file == file else 0
     nxt = st.next_line if st.next_file == file else 0
-    # A widget cannot scroll itself, so show a window of lines around the current one.
+    # A widget cannot scroll itself, so show a window of rows around the current one (the current
+    # instruction: one row of a macro's expansion, which may be eight rows of one source line).
     all_rows = rows(file, patch)
-    focus = done or nxt or 1
-    lo, hi = max(1, focus - before), focus + after
-    shown = [r for r in all_rows if lo <= r.line <= hi]
+    pc, line = (st.step.pc, done) if done else (st.next_pc, nxt)
+    exact = any(r.addr == pc for r in all_rows if r.line == line)
+    at = next((i for i, r in enumerate(all_rows) if r.line == line and (r.addr == pc or not exact)),
+              next((i for i, r in enumerate(all_rows) if r.line >= (line or 1)), 0))
+    shown = window(all_rows, at, before, after)
     out = [f"<div class='gsb-listing'><div class='mono' style='color:#667'>{escape(file)}"
            f"（第 {shown[0].line}–{shown[-1].line} 行，共 {len(all_rows)} 行）</div><table>"]
-    # The current line is the instruction itself: one row of a macro's expansion, not all of them.
-    pc, line = (st.step.pc, done) if done else (st.next_pc, nxt)
-    exact = any(r.addr == pc for r in shown if r.line == line)
     for r in shown:
         cls = " ".join(c for c, on in (("done", r.line == done), ("next", r.line == nxt),
                                        ("patched", r.patched)) if on)
