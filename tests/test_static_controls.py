@@ -65,3 +65,17 @@ def test_what_if_runs_are_made_only_for_the_site(monkeypatch):
     monkeypatch.setenv(SITE_ENV, "1")
     site = merge([unpack(b) for b in DATA_SCRIPT.findall(stepper_html([Scenario("gogo", "nil_g")]))])
     assert "gogo:nil_g" in site["controls"] and len(site["scenarios"]) > len(plain["scenarios"])
+
+
+def test_a_site_kernel_shows_the_static_stepper_alone(monkeypatch):
+    from gosched_book.views.static import SITE_ENV
+    from gosched_book.views.stepper import Stepper, show
+
+    monkeypatch.setenv(SITE_ENV, "1")
+    shown = show("gogo", "nil_g")
+    assert not isinstance(shown, Stepper)  # no widgets: the site would drop their state
+    bundle = shown._repr_mimebundle_()
+    assert bundle["text/html"] == stepper_html([Scenario("gogo", "nil_g")])
+    assert "gogo" in bundle["text/plain"]
+    monkeypatch.delenv(SITE_ENV)
+    assert isinstance(show("gogo", "nil_g"), Stepper)

@@ -127,9 +127,19 @@ def _regs(r: Mapping[str, int]) -> dict[str, str]:
     return {k: hx(r[k]) for k in REGS}
 
 
-def to_dict(t: Trace) -> dict:
-    """The `gosched-book/trace@1` JSON object."""
+def to_dict(t: Trace, delta: bool = False) -> dict:
+    """The `gosched-book/trace@1` JSON object; `delta`: each step's regs only those that differ
+    from the step before's (the static stepper's form, marked "regs_delta")."""
     words = _word_params()
+    prev = [t.initial_regs]
+
+    def step(s: Step) -> dict:
+        if not delta:
+            return step_dict(s)
+        d = step_dict(s, prev[0])
+        prev[0] = s.regs
+        return d
+
     return {
         "format": FORMAT,
         "routine": t.routine,
@@ -143,7 +153,7 @@ def to_dict(t: Trace) -> dict:
             "flags": hx(t.initial_flags),
             "memory": [{"addr": hx(a), "value": hx(v), "label": lab} for a, v, lab in t.memory],
         },
-        "steps": [step_dict(s) for s in t.steps],
+        "steps": [step(s) for s in t.steps],
         "end": {
             "kind": t.end.kind, "detail": t.end.detail, "pc": hx(t.end.pc),
             **({"address": hx(t.end.address)} if t.end.address is not None else {}),
@@ -154,15 +164,17 @@ def to_dict(t: Trace) -> dict:
         "roles": {hx(a): n for a, n in sorted(t.roles.items())},
         "stacks": [{"owner": o, "lo": hx(lo), "hi": hx(hi)} for o, lo, hi in t.stacks],
         **({"whatif": list(t.whatif)} if t.whatif else {}),
+        **({"regs_delta": True} if delta else {}),
     }
 
 
-def step_dict(s: Step) -> dict:
-    """One step of the JSON object."""
+def step_dict(s: Step, prev: Mapping[str, int] | None = None) -> dict:
+    """One step of the JSON object; given the step before's registers, only the ones that differ."""
+    regs = _regs(s.regs) if prev is None else {k: hx(v) for k in REGS if (v := s.regs[k]) != prev[k]}
     return {
         "i": s.i, "routine": s.routine, "pc": hx(s.pc), "bytes": s.bytes.hex(),
         "plan9": s.plan9, "intel": s.intel, "file": s.file, "line": s.line,
-        "comment": s.comment, "regs": _regs(s.regs), "changed": list(s.changed),
+        "comment": s.comment, "regs": regs, "changed": list(s.changed),
         "writes": [{"addr": hx(w.addr), "size": w.size, "value": hx(w.value), "label": w.label}
                    for w in s.writes],
         "tls_g": hx(s.tls_g), "flags": hx(s.flags), **({"note": s.note} if s.note else {}),

@@ -169,26 +169,40 @@ def state(t: Trace, k: int) -> State:
 
 
 def states(t: Trace) -> list[State]:
-    """state(t, k) for every k, in one pass over the trace (memory and roles kept as it goes)."""
+    """state(t, k) for every k, in one pass over the trace (memory and roles kept as it goes).
+
+    Equal to [state(t, k) for k in ...], but a step reuses what it cannot have changed: a
+    register row neither this step nor the one before changed, a stack window no write of either
+    step touched and whose SP/BP marks did not move, a gobuf neither step wrote."""
     mem, roles, memo = t.memory_at(0), roles_at(t, 0), {}
     out = [_state(t, 0, mem, roles, memo)]
     for k, s in enumerate(t.steps, 1):
-        mem = dict(mem)
-        apply_writes(mem, s)
-        roles = _add_roles(dict(roles), s)
-        out.append(_state(t, k, mem, roles, memo))
+        if s.writes:
+            mem = dict(mem)
+            apply_writes(mem, s)
+            roles = _add_roles(dict(roles), s)
+        out.append(_state(t, k, mem, roles, memo, out[-1]))
     return out
 
 
-def _state(t: Trace, k: int, mem: dict[int, int], roles: dict[int, str], memo: dict) -> State:
+def _state(t: Trace, k: int, mem: dict[int, int], roles: dict[int, str], memo: dict,
+           prev: State | None = None) -> State:
     """state(t, k) from the memory and roles after k steps; `memo` shares equal Slots (6-tuple
-    keys) and GobufRows (3-tuple keys) across the steps of one trace."""
+    keys) and GobufRows (3-tuple keys) across the steps of one trace; `prev`, when given, is
+    state(t, k - 1), whose unchanged parts are reused."""
     n = len(t.steps)
     label = t.labels.get
     step = t.steps[k - 1] if k else None
     regs, old = t.regs_at(k), t.regs_at(k - 1) if k else t.initial_regs
     changed = set(step.changed) if step else set()
-    rows = tuple(RegRow(r, regs[r], old[r], label(regs[r], ""), r in changed) for r in REGS)
+    if prev is not None and step is not None:
+        # A row is (value now, value before, changed now): only this step's and the last one's
+        # changed registers, and rip (never listed in changed), can differ from the last row.
+        redo = changed.union(prev.step.changed if prev.step else ()) | {"rip"}
+        rows = tuple(RegRow(r, regs[r], old[r], label(regs[r], ""), r in changed) if r in redo else row
+                     for r, row in zip(REGS, prev.regs))
+    else:
+        rows = tuple(RegRow(r, regs[r], old[r], label(regs[r], ""), r in changed) for r in REGS)
     if k < n:
         nxt = t.steps[k]
         next_pc, next_line, next_file = nxt.pc, nxt.line, nxt.file
@@ -197,13 +211,48 @@ def _state(t: Trace, k: int, mem: dict[int, int], roles: dict[int, str], memo: d
         hit = next((s for s in t.steps if s.pc == next_pc), None)
         next_line, next_file = (hit.line, hit.file) if hit else (0, "")
     written = {w.addr & ~7 for w in step.writes} if step else set()
-    stacks = tuple(_stack_view(t, owner, rng, mem, regs, written, roles, memo)
-                   for owner, rng in windows(t).items())
-    gobufs = tuple((name, _gobuf(t, name, mem, written, memo)) for name in gobufs_shown(t))
+    if prev is not None and step is not None:
+        # Words this step or the last one wrote: their value, role or highlight may differ.
+        touched = written.union(w.addr & ~7 for w in prev.step.writes) if prev.step else written
+        stacks = tuple(_stack_view_after(t, owner, rng, mem, regs, old, written, touched, roles, memo, view)
+                       for (owner, rng), view in zip(windows(t).items(), prev.stacks))
+        gobufs = tuple((name, rows_ if touched.isdisjoint(_gobuf_addrs(t, name))
+                        else _gobuf(t, name, mem, written, memo))
+                       for name, rows_ in prev.gobufs)
+    else:
+        stacks = tuple(_stack_view(t, owner, rng, mem, regs, written, roles, memo)
+                       for owner, rng in windows(t).items())
+        gobufs = tuple((name, _gobuf(t, name, mem, written, memo)) for name in gobufs_shown(t))
     writes = tuple((w.label, w.value, label(w.value, "")) for w in step.writes) if step else ()
     return State(k, n, step, next_pc, next_line, next_file, rows, t.tls_at(k),
                  t.tls_at(k - 1) if k else t.initial_tls_g, t.flags_at(k),
                  t.flags_at(k - 1) if k else t.initial_flags, writes, k == n, stacks, gobufs)
+
+
+def _mark(v: int, bottom: int, top: int) -> int | None:
+    """The window's slot that register value v marks (slot a covers a..a+7), or None."""
+    return v & ~7 if bottom <= v < top + 8 else None
+
+
+def _stack_view_after(t, owner, rng, mem, regs, old, written, touched, roles, memo, prev: StackView) -> StackView:
+    """_stack_view for step k given step k-1's view of the same window: its slots stand if
+    neither step wrote a word of the window and the SP and BP marks did not move."""
+    bottom, top = rng
+    if (any(bottom <= a <= top for a in touched)
+            or _mark(regs["rsp"], bottom, top) != _mark(old["rsp"], bottom, top)
+            or _mark(regs["rbp"], bottom, top) != _mark(old["rbp"], bottom, top)):
+        return _stack_view(t, owner, rng, mem, regs, written, roles, memo)
+    sp = regs["rsp"]
+    if sp == prev.sp:
+        return prev
+    return StackView(owner, prev.lo, prev.hi, prev.slots, prev.lo <= sp < prev.hi, sp)
+
+
+@lru_cache(maxsize=256)
+def _gobuf_addrs(t: Trace, prefix: str) -> frozenset[int]:
+    """The words of gobuf `prefix` (like "g.sched")."""
+    named = _by_label(t)
+    return frozenset(named[f"{prefix}.{name}"][0] & ~7 for name in GOBUF_FIELDS)
 
 
 # Words whose writer's mnemonic does not say what they are for: (routine, instruction) -> role.

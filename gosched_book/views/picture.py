@@ -281,20 +281,51 @@ def _alt(st: State) -> str:
 
 def build(st: State) -> Picture:
     """The picture of one State."""
-    gobufs = dict(st.gobufs)
-    morebuf = gobufs.pop(MOREBUF, None)
-    rsp = next(r.value for r in st.regs if r.name == "rsp")
-    rbp = next(r.value for r in st.regs if r.name == "rbp")
-    stray = tuple(n for n, v in (("SP", rsp), ("BP", rbp))
-                  if not any(v_.lo <= v < v_.hi for v_ in st.stacks))
-    panels = []
-    for i, view in enumerate(st.stacks):
-        own = f"{view.owner}.sched"
-        gbs = ((own, gobufs[own]),) if own in gobufs else ()
-        if i == 0 and morebuf is not None:  # the frame it records is on the first (user) stack
-            gbs += ((MOREBUF, morebuf),)
-        panels.append(panel(view, gbs, rbp, stray if i == 0 else ()))
-    return Picture(tuple(panels), _alt(st))
+    return build_all([st])[0]
+
+
+def build_all(sts: list[State]) -> list[Picture]:
+    """[build(st) for st in sts] for the states of one trace, in order (model.states): a panel
+    whose stack slots and gobuf rows are the same objects as the step before's, and whose SP and
+    BP it would say the same of, is the panel drawn for that step."""
+    out: list[Picture] = []
+    last: dict[int, tuple] = {}  # panel index -> (inputs, Panel) of the step before
+    for st in sts:
+        gobufs = dict(st.gobufs)
+        morebuf = gobufs.pop(MOREBUF, None)
+        rsp = next(r.value for r in st.regs if r.name == "rsp")
+        rbp = next(r.value for r in st.regs if r.name == "rbp")
+        stray = tuple(n for n, v in (("SP", rsp), ("BP", rbp))
+                      if not any(v_.lo <= v < v_.hi for v_ in st.stacks))
+        panels = []
+        for i, view in enumerate(st.stacks):
+            own = f"{view.owner}.sched"
+            gbs = ((own, gobufs[own]),) if own in gobufs else ()
+            if i == 0 and morebuf is not None:
+                gbs += ((MOREBUF, morebuf),)
+            s_ = stray if i == 0 else ()
+            # What panel() draws of SP and BP beyond the slots' own marks: their value, when in
+            # this stack or in none; nothing otherwise.
+            said = tuple(v if view.lo <= v < view.hi or n in s_ else None
+                         for n, v in (("SP", view.sp), ("BP", rbp)))
+            key = (view.slots, tuple(rows for _, rows in gbs), tuple(n for n, _ in gbs), said, s_,
+                   view.owner, view.lo, view.hi, view.sp_here)
+            hit = last.get(i)
+            if hit is not None and _same_inputs(hit[0], key):
+                panels.append(hit[1])
+                continue
+            p = panel(view, gbs, rbp, s_)
+            last[i] = (key, p)
+            panels.append(p)
+        out.append(Picture(tuple(panels), _alt(st)))
+    return out
+
+
+def _same_inputs(a: tuple, b: tuple) -> bool:
+    """Two build_all keys: the slots and gobuf rows compared by identity (model.states shares
+    them between steps), the rest by value."""
+    return (a[0] is b[0] and len(a[1]) == len(b[1]) and all(x is y for x, y in zip(a[1], b[1]))
+            and a[2:] == b[2:])
 
 
 def picture_at(t: Trace, k: int) -> Picture:

@@ -42,19 +42,8 @@ LIVE_ONLY = ("上面“改一改”里的每个选择，都是构建本书时在
              "自填任意数值、任意改写源码只能在 JupyterLab 里用（make lab）。")
 
 
-def delta_regs(trace: dict) -> dict:
-    """trace@1 with each step's regs reduced to the ones that changed (stepper.js restores them)."""
-    prev = trace["initial"]["regs"]
-    steps = []
-    for s in trace["steps"]:
-        regs = {r: v for r, v in s["regs"].items() if prev.get(r) != v}
-        prev = s["regs"]
-        steps.append({**s, "regs": regs})
-    return {**trace, "steps": steps, "regs_delta": True}
-
-
 def undelta_regs(trace: dict) -> dict:
-    """Inverse of delta_regs (the same loop as stepper.js's)."""
+    """Inverse of to_dict(t, delta=True) (the same loop as stepper.js's)."""
     prev = trace["initial"]["regs"]
     steps = []
     for s in trace["steps"]:
@@ -109,8 +98,7 @@ def payload(scenarios: list[Scenario]) -> dict:
             continue
         t = api.run(sc)
         pics, alts = [], []
-        for st in states(t):
-            pic = picture.build(st)
+        for pic in picture.build_all(states(t)):
             pics.append(pools.picture([pools.panel_of(p) for p in pic.panels]))
             alts.append(pic.alt)
         used = {s.file for s in t.steps if s.file}
@@ -126,7 +114,7 @@ def payload(scenarios: list[Scenario]) -> dict:
             "key": sc.key,
             "title": f"{t.routine} / {t.scenario}：{PRESETS[t.routine][t.scenario].title}{note}",
             "routine_title": ROUTINE_TITLES[t.routine],
-            "trace": delta_regs(to_dict(t)),
+            "trace": to_dict(t, delta=True),
             "pics": pics,
             "alts": alts,
             **({"listings": own} if own else {}),

@@ -302,6 +302,26 @@ class Stepper(W.VBox):
         return bundle
 
 
-def show(routine="mcall", preset=None, controls: bool = True, **params) -> Stepper:
-    """A live stepper for a scenario, e.g. show("mcall") or show("gogo", "nil_g")."""
-    return Stepper(api.scenario(routine, preset, **params), controls=controls)
+class StaticStepper:
+    """What a kernel run for the static site shows: the static stepper alone. The site drops the
+    live widgets' state (a page has no kernel), so building them (their sliders' range runs ~2 s a
+    stepper) would be work thrown away."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+        self.trace: Trace = api.run(scenario)
+
+    def _repr_mimebundle_(self, **kwargs):
+        from .static import stepper_html
+
+        return {"text/html": stepper_html([self.scenario]),
+                "text/plain": f"单步器：{self.scenario.routine} / {self.scenario.preset_name}"}
+
+
+def show(routine="mcall", preset=None, controls: bool = True, **params) -> Stepper | StaticStepper:
+    """A live stepper for a scenario, e.g. show("mcall") or show("gogo", "nil_g"); in a kernel run
+    for the static site (GOSCHED_BOOK_SITE=1), the static stepper only."""
+    s = api.scenario(routine, preset, **params)
+    if os.environ.get(SITE_ENV) == "1":
+        return StaticStepper(s)
+    return Stepper(s, controls=controls)
