@@ -21,7 +21,7 @@ from unicorn import x86_const as X
 
 from ..errors import ScenarioError
 from .trace import REGS
-from .world import World
+from .world import World, region_finder
 
 UC_REGS = [getattr(X, f"UC_X86_REG_{r.upper()}") for r in REGS]
 _PERMS = {"rx": UC_PROT_READ | UC_PROT_EXEC, "rw": UC_PROT_READ | UC_PROT_WRITE}
@@ -34,15 +34,15 @@ def region_images(world: World) -> list[tuple[int, bytes]]:
     """(base, bytes) of every writable region as the world starts: zeros and the world's words.
     A word the world puts in memory that is mapped but not writable is refused."""
     images = {r.base: bytearray(r.size) for r in world.regions if r.perms == "rw"}
-    spans = [(r.base, r.base + r.size, images.get(r.base)) for r in world.regions]
+    find = region_finder(world.regions)
     for addr, value in world.memory:
-        into = next((img for lo, hi, img in spans if lo <= addr and addr + 8 <= hi), None)
+        r = find(addr)
+        into = images.get(r.base) if r is not None and addr + 8 <= r.base + r.size else None
         if into is None:
             if world.mapped(addr):  # build() refuses these first, with the scenario's words
                 raise ScenarioError(f"the world would write {addr:#x}, which is not writable memory")
             continue
-        lo = next(lo for lo, hi, img in spans if img is into)
-        into[addr - lo:addr - lo + 8] = value.to_bytes(8, "little")
+        into[addr - r.base:addr - r.base + 8] = value.to_bytes(8, "little")
     return [(base, bytes(img)) for base, img in images.items()]
 
 

@@ -34,13 +34,23 @@ def _shape(data: bytes, ip: int) -> tuple:
     return tuple(out)
 
 
+def shape(data: bytes, ip: int) -> tuple:
+    """The instruction's memory accesses as addresses(), given registers, turns into addresses."""
+    return _shape(data, ip)
+
+
 def accesses(data: bytes, ip: int, regs: Mapping[str, int], fs_base: int) -> tuple[tuple[str, int, int], ...]:
     """(read|write, address, size) for each memory access of the instruction `data` at `ip`.
 
     `regs` maps REGS names to their values before the instruction runs.
     """
+    return addresses(_shape(data, ip), regs, fs_base)
+
+
+def addresses(shape: tuple, regs: Mapping[str, int], fs_base: int) -> tuple[tuple[str, int, int], ...]:
+    """accesses() for an instruction's shape()."""
     out = []
-    for kind, fs, base, index, scale, disp, size in _shape(data, ip):
+    for kind, fs, base, index, scale, disp, size in shape:
         a = disp + (fs_base if fs else 0)
         if base is not None:
             a += regs[base]

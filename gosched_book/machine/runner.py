@@ -17,8 +17,8 @@ from ..asm.encode import intel
 from . import kernel as K
 from .ends import summarize
 from .engine import UC_REGS as _UC_REGS, lease
-from .operands import accesses, canonical
-from .trace import REGS, End, Step, Trace, Write, new_step
+from .operands import accesses, addresses, canonical, shape
+from .trace import REGS, End, Step, Trace, new_step, new_write
 from .world import MASK, World
 
 _FAULTS = {
@@ -40,7 +40,8 @@ _BUT_RIP = REGS[:-1]
 
 class _RegReader:
     """All of REGS and RFLAGS in one native call; Unicorn's reg_read_batch spends most of its time
-    in Python."""
+    in Python, and its ctypes prototype converts every argument on every call, so the reader
+    calls the library's uc_reg_read_batch without one (the arguments are already C types)."""
 
     def __init__(self, uc: Uc):
         ids = [*_UC_REGS, X.UC_X86_REG_EFLAGS]
@@ -50,16 +51,32 @@ class _RegReader:
         base = ctypes.addressof(self.vals)
         self.ptrs = (ctypes.c_void_p * n)(*(base + 8 * i for i in range(n)))
         self.n = ctypes.c_int(n)
-        self.native = getattr(uc, "_do_reg_read_batch", None)
-        self.unpack = struct.Struct(f"<{n}Q").unpack_from  # far cheaper than tuple(ctypes array)
         self.uc = uc
         self.all = ids
+        self.call = self._native(uc)
+
+    def _native(self, uc: Uc):
+        """() -> REGS' values then RFLAGS, or None if this binding's internals are not unicorn 2.x's."""
+        try:
+            from unicorn.unicorn_py3.unicorn import uclib
+            fn = ctypes.CDLL(uclib._name).uc_reg_read_batch  # no argtypes: nothing converted
+            handle = ctypes.c_void_p(uc._uch.value)
+        except (ImportError, AttributeError, OSError, TypeError):
+            return None
+        args, unpack, vals = (handle, self.ids, self.ptrs, self.n), struct.Struct(f"<{len(self.all)}Q").unpack_from, self.vals
+
+        def read() -> tuple[int, ...]:
+            if fn(*args) != 0:
+                return self.slow()
+            return unpack(vals)  # far cheaper than tuple(ctypes array)
+        return read
+
+    def slow(self) -> tuple[int, ...]:
+        return tuple(v & MASK for v in self.uc.reg_read_batch(self.all))
 
     def __call__(self) -> tuple[int, ...]:
         """REGS' values, then RFLAGS."""
-        if self.native is None or self.native(self.ids, self.ptrs, self.n) != 0:
-            return tuple(v & MASK for v in self.uc.reg_read_batch(self.all))
-        return self.unpack(self.vals)
+        return (self.call or self.slow)()
 
 
 @dataclass
@@ -80,11 +97,14 @@ class _Recorder:
         self._shown = _listed(img)
         self._max = self.world.params["max_steps"]
         self._signals = bool(self.kernel is not None and self.kernel.setup.signals)
+        self._end_on_resume = self.kernel is not None and self.kernel.setup.end_on_resume
+        self._leave, self._arrive = dict(self.world.leave), dict(self.world.arrive)
         self._prev, self._prev_of = (), None  # prev_regs' values in REGS order, and that dict
 
     def _values(self, uc: Uc) -> tuple[int, ...]:
         if self.read is None:
-            self.read = _RegReader(uc)
+            reader = _RegReader(uc)
+            self.read = reader.call or reader.slow
         return self.read()
 
     def regs(self, uc: Uc) -> dict[str, int]:
@@ -122,7 +142,7 @@ class _Recorder:
         if p is None:
             return
         self.pending = None
-        vals = self._values(uc)
+        vals = self.read() if self.read is not None else self._values(uc)
         regs = dict(zip(REGS, vals))
         prev = self._prev
         if self._prev_of is not self.prev_regs:  # set elsewhere (the start, a kernel step)
@@ -132,11 +152,13 @@ class _Recorder:
         shown = ()
         if writes:
             sp, label = regs["rsp"], self.world.symbols.label
-            shown = tuple(Write(a, s, v, label(a, sp)) for a, s, v in writes)
+            shown = tuple(new_write(a, s, v, label(a, sp)) for a, s, v in writes)
+            tls = self._tls_after(uc, writes)
+        else:
+            tls = self.tls[1] if self.tls is not None and self.tls[0] == self.fs_base - 8 else self._tls_after(uc, writes)
         self.steps.append(new_step(
             len(self.steps) + 1, p["routine"], p["pc"], p["bytes"], p["plan9"], p["intel"], p["file"],
-            p["line"], p["comment"], regs, changed, shown, self._tls_after(uc, writes),
-            note or p.get("note", ""), vals[_N], False))
+            p["line"], p["comment"], regs, changed, shown, tls, note or p.get("note", ""), vals[_N], False))
         self.prev_regs = self._prev_of = regs
         self._prev = vals[:_N]
 
@@ -153,17 +175,17 @@ class _Recorder:
         if (address >> 47) not in _CANONICAL:  # Unicorn would run the masked address; x86-64 raises #GP
             p, self.pending = self.pending, None  # the branch that went there does not retire
             return self.general_protection(uc, p["pc"] if p else address, address, "jump target")
-        last_pc = self.pending["pc"] if self.pending else None
-        self.finish_pending(uc)
-        w = self.world
-        if last_pc is not None and last_pc in w.leave:
-            kind, detail = w.leave[last_pc]
-            return self.stop(uc, kind, f"{detail}: {w.symbols.label(address)}", address)
-        k = self.kernel
-        if k.resumed_at == address and k.setup.end_on_resume:
+        p = self.pending
+        if p is not None:
+            last_pc = p["pc"]
+            self.finish_pending(uc)
+            if last_pc in self._leave:
+                kind, detail = self._leave[last_pc]
+                return self.stop(uc, kind, f"{detail}: {self.world.symbols.label(address)}", address)
+        if self._end_on_resume and self.kernel.resumed_at == address:
             return self.stop(uc, "return", "rt_sigreturn resumed the interrupted context", address)
-        if address in w.arrive and self.steps:
-            kind, detail = w.arrive[address]
+        if address in self._arrive and self.steps:
+            kind, detail = self._arrive[address]
             return self.stop(uc, kind, detail, address)
         if len(self.steps) >= self._max:
             return self.stop(uc, "limit", f"step budget of {self._max} reached", address)
@@ -172,19 +194,26 @@ class _Recorder:
             if sig is not None:
                 return self.deliver(uc, sig, address)
         listed = self._shown.get(address)
-        if listed is not None and len(listed["bytes"]) == size:  # the text is read-only: these bytes run
-            data = listed["bytes"]
-        else:
-            listed = None
-            data = self.instruction_bytes(uc, address, size)  # what runs, whatever the listing says
-        mem = accesses(data, address, self.prev_regs, self.fs_base)  # prev_regs: the registers now
+        if listed is not None and listed["size"] == size:  # the text is read-only: these bytes run
+            form = listed["shape"]
+            if form is None:  # first run of this instruction: decoded once per image
+                form = listed["shape"] = shape(listed["bytes"], address)
+            mem = addresses(form, self.prev_regs, self.kernel.fs_base) if form else ()
+            for a in mem:  # prev_regs: the registers now
+                if (a[1] >> 47) not in _CANONICAL:
+                    return self.general_protection(uc, address, a[1], f"{a[0]} address")
+            p = self.pending = listed.copy()
+            p["writes"] = []
+            p["mem"] = mem
+            return
+        w = self.world
+        data = self.instruction_bytes(uc, address, size)  # what runs, whatever the listing says
+        mem = accesses(data, address, self.prev_regs, self.fs_base)
         for a in mem:
             if (a[1] >> 47) not in _CANONICAL:
                 return self.general_protection(uc, address, a[1], f"{a[0]} address")
-        placed = None if listed is not None else w.image.at(address)
-        if listed is not None:
-            self.pending = {**listed, "writes": [], "mem": mem}
-        elif placed is not None and placed.data == data:
+        placed = w.image.at(address)
+        if placed is not None and placed.data == data:
             ins = placed.ins
             self.pending = dict(
                 pc=address, bytes=data, routine=placed.function, plan9=ins.text,
@@ -203,13 +232,9 @@ class _Recorder:
 
     def on_cpuid(self, uc: Uc, _ud) -> bool:
         """CPUID: the world's CPU answers (True: Unicorn skips its own), else Unicorn's emulated CPU."""
-        table = self.world.cpuid
-        if not table:
+        leaf = cpuid(uc, self.world.cpuid)
+        if leaf is None:
             return False
-        leaf = uc.reg_read(X.UC_X86_REG_RAX) & 0xFFFFFFFF
-        got = table.get(leaf, (0, 0, 0, 0))  # a leaf the recording lacks: zeros, as above the max leaf
-        for reg, v in zip((X.UC_X86_REG_RAX, X.UC_X86_REG_RBX, X.UC_X86_REG_RCX, X.UC_X86_REG_RDX), got):
-            uc.reg_write(reg, v)
         if self.pending is not None:
             self.pending["note"] = f"CPUID 叶 {leaf:#x}：按录制的 CPU 作答（不是 Unicorn 模拟的 CPU）"
         return True
@@ -231,58 +256,20 @@ class _Recorder:
             self.end = End("event", detail, pc, None, self.world.symbols.label(pc), summary)
             return uc.emu_stop()
         writes = p["writes"] if p else []
-
-        class _Mem:
-            read = staticmethod(lambda a, n: bytes(uc.mem_read(a, n)))
-
-            @staticmethod
-            def write(a: int, v: int, _label: str) -> None:
-                uc.mem_write(a, (v & K.MASK).to_bytes(8, "little"))
-                writes.append((a, 8, v & K.MASK))
-
         regs["eflags"] = uc.reg_read(X.UC_X86_REG_EFLAGS)
-        try:
-            new, note = handler(self.kernel, _Mem, regs)
-        except UcError:  # the kernel touched unmapped user memory: the call returns -EFAULT
-            new, note = {"rax": (-K.EFAULT) & K.MASK}, f"内核：{name}：用户内存不可访问，返回 -EFAULT"
-        if nr != K.SYS_RT_SIGRETURN:  # the CPU's SYSCALL: RCX = return RIP, R11 = RFLAGS
-            new = {"rcx": pc + 2, "r11": regs["eflags"] | K.IF, **new}
-        if self.kernel.fs_base != self.world.fs_base or nr == K.SYS_ARCH_PRCTL:
-            uc.reg_write(X.UC_X86_REG_FS_BASE, self.kernel.fs_base)
-        for r, v in new.items():
-            if r == "rip":  # Unicorn adds SYSCALL's length (2) after this hook returns
-                uc.reg_write(X.UC_X86_REG_RIP, (v - 2) & K.MASK)
-            elif r == "eflags":
-                uc.reg_write(X.UC_X86_REG_EFLAGS, v)
-            else:
-                uc.reg_write(getattr(X, f"UC_X86_REG_{r.upper()}"), v)
+        note = syscall(uc, self.kernel, handler, regs, pc, writes, self.world.fs_base)
         if p is not None:
             p["note"] = note
 
     def deliver(self, uc: Uc, sig: K.Signal, address: int) -> None:
         """Deliver `sig` before the instruction at `address` runs: one kernel step in the trace."""
-        regs = dict(self.prev_regs, rip=address)
-        eflags = uc.reg_read(X.UC_X86_REG_EFLAGS)
         pairs: list[tuple[int, int, str]] = []
-
-        def write(a: int, v: int, label: str) -> None:
-            uc.mem_write(a, v.to_bytes(8, "little"))
-            pairs.append((a, v, label))
-
-        try:
-            xmm = tuple(uc.reg_read(getattr(X, f"UC_X86_REG_XMM{i}")) for i in range(16))
-            done = K.deliver(self.kernel, sig, regs, eflags, write, xmm)
-        except UcError:
-            done = None
-        if done is None:
+        note = signal(uc, self.kernel, sig, dict(self.prev_regs, rip=address), pairs)
+        if note is None:
             detail = f"signal {sig.signo}: no room for the signal frame (Linux forces SIGSEGV)"
             self.end = End("event", detail, address, None, self.world.symbols.label(address),
                            f"信号 {sig.signo} 的信号帧放不下：Linux 会强制发出 SIGSEGV，进程终止")
             return uc.emu_stop()
-        new, flags, note = done
-        for r, v in new.items():
-            uc.reg_write(getattr(X, f"UC_X86_REG_{r.upper()}"), v)
-        uc.reg_write(X.UC_X86_REG_EFLAGS, flags)
         after = self.regs(uc)
         changed = tuple(r for r in REGS if after[r] != self.prev_regs[r] and r != "rip")
         self.steps.append(Step(
@@ -326,6 +313,71 @@ class _Recorder:
         return False
 
 
+def cpuid(uc: Uc, table: dict) -> int | None:
+    """CPUID answered from the world's recorded CPU: the leaf answered, or None (no recording:
+    Unicorn's emulated CPU answers)."""
+    if not table:
+        return None
+    leaf = uc.reg_read(X.UC_X86_REG_RAX) & 0xFFFFFFFF
+    got = table.get(leaf, (0, 0, 0, 0))  # a leaf the recording lacks: zeros, as above the max leaf
+    for reg, v in zip((X.UC_X86_REG_RAX, X.UC_X86_REG_RBX, X.UC_X86_REG_RCX, X.UC_X86_REG_RDX), got):
+        uc.reg_write(reg, v)
+    return leaf
+
+
+def syscall(uc: Uc, kernel: K.Kernel, handler, regs: dict, pc: int, writes: list, fs_base: int) -> str:
+    """Do the syscall `handler` implements on `uc` as the kernel would, SYSCALL at `pc` with
+    `regs` (RFLAGS included); memory it writes goes to `writes`. Returns the kernel's note."""
+    name = K.syscall_name(regs["rax"])
+
+    class _Mem:
+        read = staticmethod(lambda a, n: bytes(uc.mem_read(a, n)))
+
+        @staticmethod
+        def write(a: int, v: int, _label: str) -> None:
+            uc.mem_write(a, (v & K.MASK).to_bytes(8, "little"))
+            writes.append((a, 8, v & K.MASK))
+
+    try:
+        new, note = handler(kernel, _Mem, regs)
+    except UcError:  # the kernel touched unmapped user memory: the call returns -EFAULT
+        new, note = {"rax": (-K.EFAULT) & K.MASK}, f"内核：{name}：用户内存不可访问，返回 -EFAULT"
+    if regs["rax"] != K.SYS_RT_SIGRETURN:  # the CPU's SYSCALL: RCX = return RIP, R11 = RFLAGS
+        new = {"rcx": pc + 2, "r11": regs["eflags"] | K.IF, **new}
+    if kernel.fs_base != fs_base or regs["rax"] == K.SYS_ARCH_PRCTL:
+        uc.reg_write(X.UC_X86_REG_FS_BASE, kernel.fs_base)
+    for r, v in new.items():
+        if r == "rip":  # Unicorn adds SYSCALL's length (2) after this hook returns
+            uc.reg_write(X.UC_X86_REG_RIP, (v - 2) & K.MASK)
+        elif r == "eflags":
+            uc.reg_write(X.UC_X86_REG_EFLAGS, v)
+        else:
+            uc.reg_write(getattr(X, f"UC_X86_REG_{r.upper()}"), v)
+    return note
+
+
+def signal(uc: Uc, kernel: K.Kernel, sig: K.Signal, regs: dict, pairs: list) -> str | None:
+    """Deliver `sig` on `uc` with the CPU at `regs` (REGS, rip the next instruction): the frame
+    written (its (address, value, label) words go to `pairs`), the handler's registers set.
+    Returns the kernel's note, or None when the frame does not fit (Linux forces SIGSEGV)."""
+    def write(a: int, v: int, label: str) -> None:
+        uc.mem_write(a, v.to_bytes(8, "little"))
+        pairs.append((a, v, label))
+
+    try:
+        xmm = tuple(uc.reg_read(getattr(X, f"UC_X86_REG_XMM{i}")) for i in range(16))
+        done = K.deliver(kernel, sig, regs, uc.reg_read(X.UC_X86_REG_EFLAGS), write, xmm)
+    except UcError:
+        done = None
+    if done is None:
+        return None
+    new, flags, note = done
+    for r, v in new.items():
+        uc.reg_write(getattr(X, f"UC_X86_REG_{r.upper()}"), v)
+    uc.reg_write(X.UC_X86_REG_EFLAGS, flags)
+    return note
+
+
 _CANONICAL = (0, (1 << 17) - 1)  # bits 63..47 of an address x86-64 accepts
 _LISTED: dict[int, tuple] = {}
 
@@ -338,7 +390,7 @@ def _listed(img) -> dict[int, dict]:
         code, base = img.code, img.base
         table = {p.address: dict(pc=p.address, bytes=p.data, routine=p.function, plan9=p.ins.text,
                                  intel=p.intel, file=p.ins.loc.file, line=p.ins.loc.line,
-                                 comment=p.ins.comment)
+                                 comment=p.ins.comment, size=len(p.data), shape=None)
                  for p in img.placed
                  if p.data and code[p.address - base:p.address - base + len(p.data)] == p.data}
         hit = _LISTED[id(img)] = (img, table)
@@ -418,14 +470,20 @@ def _full_address(mem: tuple, access: str, reported: int) -> int:
 def _trace(world: World, rec: _Recorder, regs: dict, tls: int, initial_flags: int) -> Trace:
     sym = world.symbols
     sp = regs["rsp"]
-    memory = tuple((a, v, sym.label(a, sp)) for a, v in world.memory)
-    labels: dict[int, str] = {}
-    values = {v for _, v, _ in memory} | {v for s in rec.steps for v in s.regs.values()}
-    values |= {w.value for s in rec.steps for w in s.writes} | set(regs.values())
-    for v in values:
-        d = sym.describe(v)
-        if d:
-            labels[v] = d
+    memo = sym.memo  # every run of a preset asks the same questions: answered once per symbolizer
+    key = ("memory", world.memory, sp)
+    memory = memo.get(key)
+    if memory is None:
+        memory = memo[key] = tuple((a, v, sym.label(a, sp)) for a, v in world.memory)
+    # Every register value of every step: the initial ones, then what each step changed (RIP included)
+    values = {v for _, v, _ in memory} | set(regs.values())
+    values |= {s.regs[r] for s in rec.steps for r in s.changed} | {s.regs["rip"] for s in rec.steps}
+    values |= {w.value for s in rec.steps for w in s.writes}
+    key = ("labels", frozenset(values))
+    labels = memo.get(key)
+    if labels is None:
+        labels = memo[key] = {v: d for v in values if (d := sym.describe(v))}
+    labels = dict(labels)  # the trace's own
     symbols = {**world.image.symbols, **{o.name: o.base for o in sym.objects}}
     return Trace(
         routine=world.scenario.routine, scenario=world.scenario.preset_name,

@@ -50,6 +50,11 @@ class Symbolizer:
                 _MEMOS.pop(next(iter(_MEMOS)))
         return hit[1]
 
+    @property
+    def memo(self) -> dict:
+        """The shared answers (see _memo), for callers caching their own derived answers."""
+        return self._memo
+
     def stack_of(self, addr: int) -> Stack | None:
         for s in self.stacks:
             if addr in s:

@@ -47,6 +47,14 @@ class Step:
 
 
 _STEP_FIELDS = tuple(f.name for f in fields(Step))
+_WRITE_FIELDS = tuple(f.name for f in fields(Write))
+
+
+def new_write(addr: int, size: int, value: int, label: str) -> Write:
+    """A Write made as new_step makes a Step: the same object, without frozen setattr per field."""
+    w = object.__new__(Write)
+    w.__dict__.update(zip(_WRITE_FIELDS, (addr, size, value, label)))
+    return w
 
 
 def new_step(*values) -> Step:

@@ -1,6 +1,7 @@
 """Scenario -> World: the memory, registers and stop points before the first instruction."""
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
@@ -128,10 +129,22 @@ def _finish(scenario: Scenario, p: dict, c) -> World:
     )
 
 
+def region_finder(regions: tuple[Region, ...]):
+    """addr -> the region holding it, or None (regions do not overlap): a bisect, not a scan."""
+    ordered = sorted(regions, key=lambda r: r.base)
+    bases = [r.base for r in ordered]
+
+    def find(addr: int) -> Region | None:
+        i = bisect_right(bases, addr) - 1
+        return ordered[i] if i >= 0 and addr in ordered[i] else None
+    return find
+
+
 def _refuse_unwritable(scenario: Scenario, regions: tuple[Region, ...], c) -> None:
     """The world may only write writable memory: a word in the code region is refused."""
+    find = region_finder(regions)
     for addr in sorted(c.mem):
-        hit = next((r for r in regions if addr in r or addr + 7 in r), None)
+        hit = find(addr) or find(addr + 7)
         if hit is None or hit.perms == "rw":
             continue  # unmapped words are left out, as nothing could hold them
         what = f"the word {c.roles[addr]!r}" if c.roles.get(addr) else "a word"
