@@ -32,3 +32,19 @@ def test_jobs_come_from_the_environment(monkeypatch):
         monkeypatch.setenv(jb.JOBS_ENV, bad)
         with pytest.raises(SystemExit, match=jb.JOBS_ENV):
             jb.jobs()
+
+
+def test_kernels_use_private_unix_sockets_not_tcp_ports():
+    """Parallel chapter kernels cannot be handed the same port (site/kernels.py)."""
+    import os
+
+    from jupyter_client.manager import KernelManager
+
+    from gosched_book.site.kernels import socket_prefix, use_ipc
+
+    use_ipc()
+    use_ipc()  # idempotent: one wrapper, not two
+    a, b = KernelManager(kernel_name="python3"), KernelManager(kernel_name="python3")
+    assert a.transport == b.transport == "ipc"
+    assert a.ip != b.ip and os.path.dirname(a.ip) == os.path.dirname(b.ip)
+    assert os.path.isdir(os.path.dirname(a.ip)) and len(socket_prefix()) + 2 < 108  # sun_path

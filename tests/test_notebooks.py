@@ -10,6 +10,10 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from gosched_book.site.kernels import use_ipc
+
+use_ipc()  # two test workers start kernels at once: no TCP port races (site/kernels.py)
+
 NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
 WIDGET = "application/vnd.jupyter.widget-view+json"
 TIMES = {}

@@ -27,6 +27,9 @@ def main(argv: list[str] | None = None) -> None:
     import jupyter_book.sphinx as jbs
     from jupyter_book.cli.main import main as cli
 
+    from .kernels import use_ipc
+
+    use_ipc()  # nine kernels start at once: no TCP port races between them
     jbs.build_sphinx = functools.partial(jbs.build_sphinx, jobs=jobs())
     cli(argv if argv is not None else sys.argv[1:])
 

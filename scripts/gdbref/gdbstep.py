@@ -608,6 +608,37 @@ def main() -> None:
             "and calls gogo(&g.sched)", S("runtime.gogo"), lambda: word(gobuf_arg() + 16) == g)
         rec.record(stop_at(must_word(sp), sp + 8), {S("runtime.gopreempt_m"): to_gogo},
                    why="asyncPreempt returned to the interrupted PC with every register restored")
+    elif name == "asyncPreempt.signal":
+        def in_spin() -> bool:  # SIGURG reported on the spinning goroutine's thread, in main.spin
+            t = rec.g_of_thread()
+            hit = rec.syms.lookup(reg("rip"))
+            return bool(t) and t[0] != t[2] and t[0] != word(t[1] + 80) and bool(hit) and hit[0] == "main.spin"
+        rec.run_until(S("main.spin"), start=True)
+        rec.run_until_signal("SIGURG", in_spin)
+        g, m, g0 = rec.g_of_thread()
+        hi = must_word(must_word(m + 80) + 8)  # gsignal.stack.hi
+        pc, sp = reg("rip"), reg("rsp")
+        rec.begin(g=g, m=m, g0=g0, extra_regions=((hi - 0x1000, hi),))
+        rec.remember_initial_memory()
+
+        def deliver():
+            rec.stepi(kernel="signal SIGURG delivered: the kernel builds rt_sigframe on the sigaltstack "
+                             "and enters the handler")
+
+        def resumed():  # after rt_sigreturn: asyncPreempt, or the interrupted PC if the signal preempted nothing
+            at = rec.syms.sym(reg("rip"))
+            if rec.steps and rec.steps[-1].get("bytes") == "0f05" and not at.startswith("runtime.asyncPreempt"):
+                raise Retry(f"rt_sigreturn resumed at {at}: this SIGURG did not inject asyncPreempt")
+            return False
+        to_gogo = lambda: rec.skip(  # noqa: E731
+            "gopreempt_m -> goschedImpl puts g on the global run queue; schedule -> execute picks it again "
+            "and calls gogo(&g.sched)", S("runtime.gogo"), lambda: word(gobuf_arg() + 16) == g)
+        rec.record(lambda r: resumed() or (len(rec.steps) > 1 and r["rip"] == pc and r["rsp"] == sp),
+                   {pc: deliver, S("runtime.gopreempt_m"): to_gogo,
+                    S("runtime.sigtrampgo"): lambda: rec.skip_return(
+                        "sigtrampgo (setg(gsignal); sighandler -> doSigPreempt: wantAsyncPreempt and "
+                        "isAsyncSafePoint hold, so ctxt.pushCall(asyncPreempt) rewrites the ucontext; setg back)")},
+                   why="asyncPreempt returned to the interrupted PC with every register restored")
     elif name in ("sigtramp.normal", "sigtramp.on_g0"):
         on_g0 = name == "sigtramp.on_g0"
 

@@ -55,6 +55,10 @@ PRESETS: tuple[Preset, ...] = (
     _p("asyncPreempt", "normal", "prog", "spin",
        "a loop without calls preempted by SIGURG: asyncPreempt -> asyncPreempt2 -> mcall(gopreempt_m) -> "
        "schedule (skipped) -> gogo -> restore -> RET to the interrupted PC", GODEBUG=""),
+    _p("asyncPreempt", "signal", "prog", "spin",
+       "the same preemption from its signal: SIGURG delivered on gsignal's stack, sigtramp, sigtrampgo "
+       "(skipped: doSigPreempt pushes the call to asyncPreempt into the ucontext), rt_sigreturn into "
+       "asyncPreempt, and on to the interrupted PC as in asyncPreempt.normal", GODEBUG=""),
     _p("sigtramp", "normal", "prog", "sigusr1",
        "SIGUSR1 sent with tgkill to the goroutine's own thread: kernel delivery, sigtramp, sigtrampgo "
        "(skipped), the restorer's rt_sigreturn"),
