@@ -253,3 +253,19 @@ def test_the_chapters_comparison_table_gives_every_difference_a_reason(routine, 
     if routine == "cgocallback":  # only the TLS slot's place differs (compared as TLS g above)
         assert {why for *_, why in h.differ} == {cgo._TLS} and len(h.differ) == 2
     assert "m.tls[0]" in cgo.reference_table(routine).data
+
+
+def test_the_chapters_step_numbers_are_the_traces():
+    """07c's prose names steps of the cgocallback stepper: each is the step that does what it says."""
+    import json
+    import re
+
+    nb = json.loads((Path(__file__).parents[1] / "notebooks" / "07c-cgo.ipynb").read_text(encoding="utf-8"))
+    prose = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    t = run("cgocallback")
+    g0_sp = next(s.i for s in t.steps for w in s.writes if w.label == "g0.sched.sp")
+    fake = next(s.i for s in t.steps for w in s.writes if w.addr == initial(t, "g.sched.sp") - 8)
+    assert f"第 {g0_sp} 步之后，g0.sched.sp 就是 cgocallback 的 SP" in prose
+    assert f"第 {fake} 步在 curg 的栈上写下伪返回地址" in prose
+    assert t.regs_at(g0_sp)["rsp"] == next(w.value for w in t.steps[g0_sp - 1].writes)
+    assert len(re.findall(r"第 \d+ 步", prose)) == 2, "a new step number in 07c's prose: pin it here"
