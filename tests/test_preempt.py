@@ -66,22 +66,73 @@ def test_preempt_stop_parks_instead():
     assert t.regs_at(len(t.steps))["r14"] == G0
 
 
-def test_async_preempt_matches_the_real_runtime_step_by_step():
-    t = run("asyncPreempt")
-    pairs = compare(t, load("asyncPreempt.normal"), ASYNC, SYMS)
-    assert len(pairs) == 119  # every instruction but gopreempt_m's (skipped there, a stand-in here)
-    bad = {p.entry.sym: p.problems for p in pairs if p.problems}
-    # What must differ, and why:
-    # - PUSHFQ: the flags the real thread had (IF, and gdb's single-step TF); Unicorn has neither;
-    # - MOVUPS X0..X14: the real vector registers held the interrupted program's values; the book's
-    #   world starts them at 0 (X15 is 0 in both: the register ABI's zero register);
-    # - gopreempt_m's funcval: another data address in each program (rax at the LEAQ, rdx in mcall).
+def _async_preempt_differences(bad: dict) -> None:
+    """What must differ in asyncPreempt's own steps, and why:
+    - PUSHFQ: the flags the real thread had (IF, and gdb's single-step TF); Unicorn has neither;
+    - MOVUPS X0..X14: the real vector registers held the interrupted program's values; the book's
+      world starts them at 0 (X15 is 0 in both: the register ABI's zero register);
+    - gopreempt_m's funcval: another data address in each program (rax at the LEAQ, rdx in mcall)."""
     xmm = {f"runtime.asyncPreempt.abi0+{o:#x}" for o in
            (0x51, 0x56, 0x5e, 0x66, 0x6e, 0x76, 0x7e, 0x86, 0x8e, 0x97, 0xa0, 0xa9, 0xb2, 0xbb, 0xc4)}
     assert set(bad) == {"runtime.asyncPreempt.abi0+0x4", *xmm, "runtime.asyncPreempt2+0x33", "runtime.mcall+0x0"}
     assert all(p.startswith("mem") for k in xmm for p in bad[k])
     assert bad["runtime.asyncPreempt2+0x33"] == (f"rax {GOPREEMPT_M_FV:#x} vs 0x490d38",)
     assert bad["runtime.mcall+0x0"] == (f"rdx {GOPREEMPT_M_FV:#x} vs 0x490d38",)
+
+
+def test_async_preempt_matches_the_real_runtime_step_by_step():
+    t = run("asyncPreempt")
+    pairs = compare(t, load("asyncPreempt.normal"), ASYNC, SYMS)
+    assert len(pairs) == 119  # every instruction but gopreempt_m's (skipped there, a stand-in here)
+    _async_preempt_differences({p.entry.sym: p.problems for p in pairs if p.problems})
+
+
+def test_async_preempt_from_its_signal_matches_the_real_runtime_step_by_step():
+    """asyncPreempt:signal against a recording that starts at the SIGURG itself: the kernel's entry,
+    sigtramp, sigreturn and then all of asyncPreempt.normal's path."""
+    from test_sigtramp import ROUTINES as SIG_ROUTINES, SYMS as SIG_SYMS
+
+    t = run("asyncPreempt", "signal")
+    pairs = compare(t, load("asyncPreempt.signal"), {**SIG_ROUTINES, **ASYNC}, {**SIG_SYMS, **SYMS})
+    assert len(pairs) == 1 + 24 + 2 + 119  # kernel, sigtramp, sigreturn, then as asyncPreempt.normal
+    kernel = pairs[0]
+    assert kernel.entry.kind == "kernel" and t.steps[kernel.k - 1].routine == "kernel"
+    # The sender (the runtime's own tgkill: the recorded pid, uid 0; the book's kernel names 4242,
+    # 1000) and the thread's last trap (gdb's breakpoint, #BP) -- as in sigtramp.normal.
+    assert kernel.frame_fields() == {"siginfo.si_pid/si_uid", "ucontext.mcontext.trapno"}
+    _async_preempt_differences({p.entry.sym: p.problems for p in pairs[1:] if p.problems})
+
+
+def test_the_sigtrampgo_stand_in_changes_what_the_real_one_changed():
+    """The real sigtrampgo (skipped in the recording) and the book's stand-in leave the same three
+    words changed outside their own frames: doSigPreempt's pushCall moved the saved SP down a word,
+    wrote the interrupted PC there, and set the saved PC to asyncPreempt (signal_amd64.go:80-87)."""
+    rec = load("asyncPreempt.signal")
+    skip = next(e for e in rec.entries if e.kind == "skipped" and e.sym.startswith("runtime.sigtrampgo"))
+    kernel = next(e for e in rec.entries if e.kind == "kernel")
+    frame, interrupted = kernel.regs_after["rsp"], kernel.regs_before["rip"]
+    g_lo, g_hi = rec.stack("g")
+
+    def outside(addr, frame, g_lo, g_hi) -> bool:  # in the signal frame, or on g's stack
+        return frame <= addr < frame + 0x1B8 or g_lo <= addr < g_hi
+
+    def named(addr, value, frame, g_hi, interrupted, async_preempt):
+        where = ("frame", addr - frame) if addr < frame + 0x1B8 and addr >= frame else ("g", g_hi - addr)
+        what = {interrupted: "interrupted PC", async_preempt: "asyncPreempt"}.get(value, ("g", g_hi - value))
+        return where, what
+
+    theirs = {named(a, v, frame, g_hi, interrupted, rec.symbols["runtime.asyncPreempt.abi0"])
+              for a, v in skip.written().items() if outside(a, frame, g_lo, g_hi)}
+    t = run("asyncPreempt", "signal")
+    ks = [s.i for s in t.steps if s.routine == "·sigtrampgo"]
+    k0 = next(s.i for s in t.steps if s.routine == "kernel")
+    before, after = t.memory_at(ks[0] - 1), t.memory_at(ks[-1])
+    frame_b = t.regs_at(k0)["rsp"]
+    mine = {named(a, after[a], frame_b, STACKS["g"][1], t.steps[k0 - 1].pc, t.symbols["·asyncPreempt"])
+            for a in after if outside(a, frame_b, *STACKS["g"]) and after[a] != before.get(a, 0)}
+    assert theirs == mine == {(("frame", 0x8 + 0x28 + 15 * 8), ("g", 0x168)),
+                              (("frame", 0x8 + 0x28 + 16 * 8), "asyncPreempt"),
+                              (("g", 0x168), "interrupted PC")}
 
 
 GROWTH = {"runtime·morestack_noctxt": "runtime.morestack_noctxt.abi0", "runtime·morestack": "runtime.morestack.abi0",
@@ -127,7 +178,7 @@ def test_morestack_preempt_matches_the_real_runtime_step_by_step():
 
 @pytest.mark.parametrize("routine,preset,steps,same", [
     ("sigtramp", "normal", 27, 26), ("sigtramp", "on_g0", 27, 25),
-    ("asyncPreempt", "normal", 119, 101), ("morestack", "preempt", 45, 34)])
+    ("asyncPreempt", "normal", 119, 101), ("asyncPreempt", "signal", 146, 127), ("morestack", "preempt", 45, 34)])
 def test_the_chapters_comparison_explains_every_difference(routine, preset, steps, same):
     """The chapters' tables (chapters/signals.py) give each differing step a reason; an unexplained
     one raises KeyError. The counts are the ones this note reports."""

@@ -42,11 +42,16 @@ _RESTART = ("真实线程当时在 futex 里等待，Linux 按 SA_RESTART 安排
 _XMM = "X0–X14 里原来的内容：真实程序里是它自己的值，本书的世界从 0 开始（X15 两边都是 0）"
 _STANDIN_PC = "f 和它的调用者是本书的替身（录制里是 main.leaf、main.worker），存下的 PC 属于另一段代码"
 _DEPTH = "gogo 读参数时 g0 上的 SP：gopreempt_m 替身的 0x280 字节帧代表 schedule、execute 的几层帧（按 asyncPreempt 的录制）"
+_TRAPNO = "线程最近一次陷入的编号：录制的线程停在 gdb 的断点上（#BP，3），本书的线程没有陷入过（本书的解读）"
+_ASYNC_WHY = {
+    "runtime.asyncPreempt.abi0+0x4": "PUSHFQ 存的标志：算术标志随被打断的代码而不同；真实的还有 IF（和 gdb 单步的 TF），Unicorn 不模拟这两位",
+    **{f"runtime.asyncPreempt.abi0+{o:#x}": _XMM for o in
+       (0x51, 0x56, 0x5e, 0x66, 0x6e, 0x76, 0x7e, 0x86, 0x8e, 0x97, 0xa0, 0xa9, 0xb2, 0xbb, 0xc4)},
+    "runtime.asyncPreempt2+0x33": "gopreempt_m 的 funcval 在两个程序里的数据地址不同",
+    "runtime.mcall+0x0": "同上：DX = fn，gopreempt_m 的 funcval"}
 RECORDED = {
     ("sigtramp", "normal"): Recorded(_SIG, {v: k for k, v in _SIG.items()}, {
-        "siginfo.si_pid/si_uid": _PID,
-        "ucontext.mcontext.trapno": "线程最近一次陷入的编号：录制的线程停在 gdb 的断点上（#BP，3），本书的线程没有陷入过"
-                                    "（本书的解读）"}),
+        "siginfo.si_pid/si_uid": _PID, "ucontext.mcontext.trapno": _TRAPNO}),
     ("sigtramp", "on_g0"): Recorded(_SIG, {v: k for k, v in _SIG.items()}, {
         "siginfo.si_pid/si_uid": _PID,
         "ucontext.mcontext.oldmask": "线程的信号掩码：真实的空闲线程屏蔽了多数信号，本书的线程什么也没屏蔽",
@@ -54,12 +59,10 @@ RECORDED = {
         "ucontext.mcontext.rax": _RESTART, "ucontext.mcontext.rip": _RESTART,
         "runtime.sigreturn.abi0+0x7": _RESTART}),
     ("asyncPreempt", "normal"): Recorded(_ASYNC, {**{v: k for k, v in _ASYNC.items()},
-                                                  "runtime.gopreempt_m": "runtime·gopreempt_m"}, {
-        "runtime.asyncPreempt.abi0+0x4": "PUSHFQ 存的标志：算术标志随被打断的代码而不同；真实的还有 IF（和 gdb 单步的 TF），Unicorn 不模拟这两位",
-        **{f"runtime.asyncPreempt.abi0+{o:#x}": _XMM for o in
-           (0x51, 0x56, 0x5e, 0x66, 0x6e, 0x76, 0x7e, 0x86, 0x8e, 0x97, 0xa0, 0xa9, 0xb2, 0xbb, 0xc4)},
-        "runtime.asyncPreempt2+0x33": "gopreempt_m 的 funcval 在两个程序里的数据地址不同",
-        "runtime.mcall+0x0": "同上：DX = fn，gopreempt_m 的 funcval"}),
+                                                  "runtime.gopreempt_m": "runtime·gopreempt_m"}, _ASYNC_WHY),
+    ("asyncPreempt", "signal"): Recorded({**_SIG, **_ASYNC}, {**{v: k for k, v in {**_SIG, **_ASYNC}.items()},
+                                                              "runtime.gopreempt_m": "runtime·gopreempt_m"}, {
+        "siginfo.si_pid/si_uid": _PID, "ucontext.mcontext.trapno": _TRAPNO, **_ASYNC_WHY}),
     ("morestack", "preempt"): Recorded(_GROWTH, {**{v: k for k, v in _GROWTH.items()}, "f": "main·regworker"}, {
         **{f"runtime.morestack.abi0+{o:#x}": _STANDIN_PC for o in (0x3e, 0x43, 0x5d, 0x61)},
         "gogo+0x3a": _STANDIN_PC,

@@ -621,9 +621,11 @@ def main() -> None:
         rec.begin(g=g, m=m, g0=g0, extra_regions=((hi - 0x1000, hi),))
         rec.remember_initial_memory()
 
-        def deliver():
+        def deliver():  # begin() made gdb drop SIGURGs: pass this one, drop any later ones
+            gdb.execute("handle SIGURG nostop noprint pass", to_string=True)
             rec.stepi(kernel="signal SIGURG delivered: the kernel builds rt_sigframe on the sigaltstack "
                              "and enters the handler")
+            gdb.execute("handle SIGURG nostop noprint nopass", to_string=True)
 
         def resumed():  # after rt_sigreturn: asyncPreempt, or the interrupted PC if the signal preempted nothing
             at = rec.syms.sym(reg("rip"))
