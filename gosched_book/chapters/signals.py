@@ -30,6 +30,24 @@ class Recorded:
     reasons: dict
 
 
+# What the recordings ran under a breakpoint (their English "what"), in the chapters' words, by the
+# recording and the skipped function's symbol.
+_SIGTRAMPGO_USR1 = "sigtrampgo：setg(gsignal)，sighandler 把 SIGUSR1 排给 signal.Notify，再 setg 回去"
+_GOPREEMPT = ("gopreempt_m → goschedImpl 把 g 放进全局运行队列；schedule → execute 又选中它，"
+              "调用 gogo(&g.sched)")
+SKIPPED_ZH = {
+    ("sigtramp.normal", "runtime.sigtrampgo+0x0"): _SIGTRAMPGO_USR1,
+    ("sigtramp.on_g0", "runtime.sigtrampgo+0x0"): _SIGTRAMPGO_USR1,
+    ("asyncPreempt.normal", "runtime.gopreempt_m+0x0"): _GOPREEMPT,
+    ("asyncPreempt.signal", "runtime.sigtrampgo+0x0"): (
+        "sigtrampgo：setg(gsignal)；sighandler → doSigPreempt：wantAsyncPreempt 和 isAsyncSafePoint 都成立，"
+        "ctxt.pushCall(asyncPreempt) 改写 ucontext；再 setg 回去"),
+    ("asyncPreempt.signal", "runtime.gopreempt_m+0x0"): _GOPREEMPT,
+    ("morestack.preempt", "runtime.newstack+0x0"): "newstack 看到 stackguard0 == stackPreempt，不扩栈，调用 gopreempt_m",
+    ("morestack.preempt", "runtime.gopreempt_m+0x0"): _GOPREEMPT,
+}
+
+
 _SIG = {"runtime·sigtramp": "runtime.sigtramp.abi0", "runtime·sigreturn": "runtime.sigreturn.abi0"}
 _ASYNC = {"·asyncPreempt": "runtime.asyncPreempt.abi0", "·asyncPreempt2": "runtime.asyncPreempt2.abi0",
           "·asyncPreempt2.abiinternal": "runtime.asyncPreempt2", "runtime·mcall": "runtime.mcall",
@@ -76,7 +94,7 @@ class Held:
     steps: int  # the recording's entries paired with the book's steps
     same: int  # of them, equal in everything compared
     differ: tuple[tuple[int, str, str, str], ...]  # (book step, recorded symbol, what, why)
-    skipped: tuple[str, ...]  # what the recording ran under a breakpoint (stand-ins here)
+    skipped: tuple[str, ...]  # what the recording ran under a breakpoint (stand-ins here), in Chinese
 
 
 def held(routine: str, preset: str) -> Held:
@@ -96,7 +114,7 @@ def held(routine: str, preset: str) -> Held:
                 out.append((p.k, "内核：rt_sigframe", f, r.reasons[f]))
             continue
         out.append((p.k, p.entry.sym, "；".join(p.problems), r.reasons[p.entry.sym]))
-    skipped = tuple(e.raw["skipped"]["what"] for e in rec.entries if e.kind == "skipped")
+    skipped = tuple(SKIPPED_ZH[(f"{routine}.{preset}", e.sym)] for e in rec.entries if e.kind == "skipped")
     return Held(same + len({k for k, *_ in out}), same, tuple(out), skipped)
 
 
@@ -116,7 +134,8 @@ def reference_table(routine: str, preset: str):
     h = held(routine, preset)
     head = (f"<p>与真实运行时（Go 1.19.8，gdb 单步录制）逐步对照：本书运行真实指令（和内核投递）的 {h.steps} 步里，"
             f"{h.same} 步完全一致（字节、偏移、SP、TLS g、改写的寄存器和内存字）。"
-            f"录制里在断点下整段跑过、本书用替身代替的 Go 代码：{escape('；'.join(h.skipped)) or '无'}。</p>")
+            "录制里在断点下整段跑过、本书用替身代替的 Go 代码：" + ("无。</p>" if not h.skipped else
+            "</p><ul>" + "".join(f"<li>{escape(x)}</li>" for x in h.skipped) + "</ul>"))
     rows = [[str(k), f"<code>{escape(sym)}</code>",
              escape(role_zh(what) if sym.startswith("内核") else "；".join(_pretty(p) for p in what.split("；"))),
              escape(why)] for k, sym, what, why in h.differ]
