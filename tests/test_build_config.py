@@ -48,3 +48,18 @@ def test_kernels_use_private_unix_sockets_not_tcp_ports():
     assert a.transport == b.transport == "ipc"
     assert a.ip != b.ip and os.path.dirname(a.ip) == os.path.dirname(b.ip)
     assert os.path.isdir(os.path.dirname(a.ip)) and len(socket_prefix()) + 2 < 108  # sun_path
+
+
+def test_a_library_change_makes_the_next_site_build_clean(tmp_path):
+    """builder.library_stamp: what decides that pages executed with other code are rebuilt."""
+    from gosched_book.site.builder import library_stamp
+
+    (tmp_path / "views").mkdir()
+    (tmp_path / "views" / "a.py").write_text("x = 1\n")
+    (tmp_path / "__pycache__").mkdir()
+    (tmp_path / "__pycache__" / "a.cpython-311.pyc").write_bytes(b"compiled")
+    first = library_stamp(tmp_path)
+    (tmp_path / "__pycache__" / "a.cpython-311.pyc").write_bytes(b"recompiled")
+    assert library_stamp(tmp_path) == first  # caches do not count
+    (tmp_path / "views" / "a.py").write_text("x = 2\n")
+    assert library_stamp(tmp_path) != first

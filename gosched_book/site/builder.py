@@ -22,9 +22,29 @@ from ..views.static import RUNS_DIR, SITE_ENV, merge_page
 ROOT = Path(__file__).resolve().parents[2]
 
 
+STAMP = ".library-stamp"  # in _build: the library the pages there were executed with
+
+
+def library_stamp(pkg: Path = Path(__file__).resolve().parents[1]) -> str:
+    """A hash of the library's own files (code, listings, static assets): the chapters' outputs
+    depend on them, but Sphinx only sees the notebooks' mtimes."""
+    h = hashlib.sha256()
+    for f in sorted(pkg.rglob("*")):
+        if f.is_file() and "__pycache__" not in f.parts and f.suffix != ".pyc":
+            h.update(str(f.relative_to(pkg)).encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
 def build(clean: bool = False, root: Path = ROOT) -> Path:
-    """Run jupyter-book on `root`; raise SystemExit if any notebook failed to execute."""
+    """Run jupyter-book on `root`; raise SystemExit if any notebook failed to execute.
+
+    An incremental build whose pages were executed with another version of the library is made
+    clean: a notebook that did not change would otherwise keep outputs the code no longer gives."""
     out = root / "_build" / "html"
+    stamp, was = library_stamp(), root / "_build" / STAMP
+    if not clean and (root / "_build").exists() and (not was.exists() or was.read_text() != stamp):
+        print("本书的库代码和上次构建时不同：整本重建（没改的章节也要用新代码重新执行）")
+        clean = True
     if clean and (root / "_build").exists():
         shutil.rmtree(root / "_build")
     cmd = [sys.executable, "-m", "gosched_book.site.jb", "build", str(root), "--config", str(root / "book.yml"),
@@ -53,6 +73,7 @@ def build(clean: bool = False, root: Path = ROOT) -> Path:
     config = yaml.safe_load((root / "book.yml").read_text(encoding="utf-8"))
     toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
     site_pages.index_page(out, f"{toc['root']}.html", config.get("title", ""))
+    (root / "_build" / STAMP).write_text(stamp, encoding="utf-8")
     print(f"built {out} in {elapsed:.1f} s; pruned {saved / 1e6:.1f} MB; site is {size(out) / 1e6:.1f} MB")
     return out
 
