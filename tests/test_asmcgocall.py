@@ -65,3 +65,21 @@ def test_normal_matches_the_real_runtime():
     tls_ours = [names[t.steps[i].routine] + "+" + hex(t.steps[i].pc - t.symbols["·asmcgocall"])
                 for i in range(len(t.steps)) if t.tls_at(i + 1) != t.tls_at(i)]
     assert tls_ours == tls_real
+
+
+def test_on_g0_matches_the_real_runtime_step_by_step():
+    """asmcgocall:on_g0 against newm1's asmcgocall(_cgo_thread_start, &ts) on m0's g0, recorded under
+    gdb (reference/asmcgocall.on_g0.json): the nosave path, every paired step identical."""
+    from gosched_book.chapters import cgo
+    from gosched_book.runtime.recorded import load
+
+    rec = load("asmcgocall.on_g0")
+    g0_lo, g0_hi = rec.stack("g0")
+    assert "g" not in rec.structures and rec.entries[0].regs_before["tls_g"] == rec.structures["g0"]
+    t = run("asmcgocall", "on_g0")
+    assert STACKS["g0"][1] - t.initial_regs["rsp"] == g0_hi - rec.entries[0].regs_before["rsp"]  # the same depth
+    h = cgo.held("asmcgocall", "on_g0")
+    assert h.steps == sum(1 for s in t.steps if s.routine == "·asmcgocall") == 24
+    assert h.same == h.steps and not h.differ
+    assert [e.sym for e in rec.entries if e.kind == "skipped"] == ["x_cgo_thread_start+0x0"]
+    assert "没有不同之处" in cgo.reference_table("asmcgocall", "on_g0").data

@@ -40,13 +40,15 @@ _CB = {"·cgocallback": "runtime.cgocallback.abi0", "runtime·cgocallbackg": "ru
 _COMMON = {"runtime.systemstack_switch.abi0": "runtime·systemstack_switch", "crosscall2": "crosscall2",
            "runtime.mcall": "runtime·mcall"}
 RECORDED = {
-    "asmcgocall": Recorded(_ASM, {**{v: k for k, v in _ASM.items()}, **_COMMON, "fn": "main·cfunc"}, {
+    ("asmcgocall", "normal"): Recorded(_ASM, {**{v: k for k, v in _ASM.items()}, **_COMMON, "fn": "main·cfunc"}, {
         "gosave_systemstack_switch+0x0": "LEAQ 的 RIP 相对位移取决于链接布局；两边装进 R9 的都是 systemstack_switch",
         "runtime.asmcgocall.abi0+0x36": _TLS,
         "runtime.asmcgocall.abi0+0x72": _TLS,
         "runtime.asmcgocall.abi0+0x7e": "MOVL 只写结果槽的低 32 位：真实的槽里高 32 位原来就有别的值，本书世界里的槽原来是 0"},
         "C 函数（录制里是 cgo 生成的 _cgo_…_Cfunc_add，本书是替身 main·cfunc）"),
-    "cgocallback": Recorded(_CB, {**{v: k for k, v in _CB.items()}, **_COMMON}, {
+    ("asmcgocall", "on_g0"): Recorded(_ASM, {**{v: k for k, v in _ASM.items()}, **_COMMON, "fn": "main·cfunc"}, {},
+        "C 函数（录制里是 x_cgo_thread_start，它调用 pthread_create 为新的 M 建线程；本书是替身 main·cfunc）"),
+    ("cgocallback", "normal"): Recorded(_CB, {**{v: k for k, v in _CB.items()}, **_COMMON}, {
         "runtime.cgocallback.abi0+0x6b": _TLS,
         "runtime.cgocallback.abi0+0xe7": _TLS},
         "cgocallbackg 本体（exitsyscall、导出的 Go 函数、reentersyscall），本书是替身"),
@@ -73,26 +75,28 @@ def _pretty(problem: str) -> str:
     return re.sub(r"(\S+) vs (\S+)$", r"本书 \1，真实 \2", text)
 
 
-def held(routine: str) -> Held:
-    """routine:normal against its recording; every difference with its reason (KeyError if one has none)."""
-    r = RECORDED[routine]
-    rec = load(f"{routine}.normal")
-    pairs = compare(api.run(routine), rec, r.routines, r.symbols)
+def held(routine: str, preset: str = "normal") -> Held:
+    """routine:preset against its recording; every difference with its reason (KeyError if one has none)."""
+    r = RECORDED[(routine, preset)]
+    rec = load(f"{routine}.{preset}")
+    pairs = compare(api.run(routine, preset), rec, r.routines, r.symbols)
     differ = tuple((p.k, p.entry.sym, "；".join(_pretty(x) for x in p.problems), r.reasons[p.entry.sym])
                    for p in pairs if p.problems)
     skipped = tuple(e.raw["skipped"]["what"] for e in rec.entries if e.kind == "skipped")
     return Held(len(pairs), len(pairs) - len(differ), differ, skipped)
 
 
-def reference_table(routine: str):
+def reference_table(routine: str, preset: str = "normal"):
     """The comparison as the chapter shows it: the counts, then each difference and why."""
     from .book import _html, _table
 
-    h = held(routine)
+    h = held(routine, preset)
     head = (f"<p>与真实运行时（Go 1.19.8，gdb 单步录制）逐步对照：本书运行真实指令的 {h.steps} 步里，"
             f"{h.same} 步完全一致（偏移、字节、SP、TLS g、改写的寄存器和内存字）。"
-            f"录制里在断点下整段跑过、本书用替身代替的代码：{escape(RECORDED[routine].skipped)}。</p>")
+            f"录制里在断点下整段跑过、本书用替身代替的代码：{escape(RECORDED[(routine, preset)].skipped)}。</p>")
     rows = [[str(k), f"<code>{escape(sym)}</code>", escape(what), escape(why)] for k, sym, what, why in h.differ]
+    if not rows:
+        return _html(head + "<p>没有不同之处。</p>")
     return _html(head + _table(["本书的步", "录制里的位置", "不同之处", "原因"], rows))
 
 

@@ -685,6 +685,20 @@ def main() -> None:
         rec.record(stop_at(must_word(sp), sp + 8),
                    {fn: lambda: rec.skip_return(f"the C function ({rec.syms.sym(fn)}) runs on g0's stack")},
                    why="asmcgocall returned to cgocall on g's stack")
+    elif name == "asmcgocall.on_g0":
+        def on_g0() -> bool:  # newm1 -> asmcgocall(_cgo_thread_start, &ts), on the thread's g0 (proc.go:2161)
+            t = rec.g_of_thread()
+            return bool(t) and t[0] == t[2] and word(reg("rsp") + 8) == must_word(S("_cgo_thread_start"))
+        rec.run_until(S("runtime.asmcgocall.abi0"), on_g0, start=True)
+        g, m, g0 = rec.g_of_thread()
+        sp = reg("rsp")
+        fn = must_word(sp + 8)
+        rec.begin(g=g0, m=m, g0=g0, fn=fn)
+        rec.remember_initial_memory()
+        rec.record(stop_at(must_word(sp), sp + 8),
+                   {fn: lambda: rec.skip_return(f"the C function ({rec.syms.sym(fn)}: pthread_create for a new M) "
+                                                "runs on g0's stack, where asmcgocall already was")},
+                   why="asmcgocall returned to newm1 on g0's stack")
     elif name == "cgocallback.normal":
         g, m, g0 = start_on_anchor("main.anchorCallback")
         rec.run_until(S("runtime.cgocallback"), lambda: rec.tls_g() == g0)

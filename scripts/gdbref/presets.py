@@ -65,6 +65,9 @@ PRESETS: tuple[Preset, ...] = (
     _p("sigtramp", "on_g0", "prog", "sigusr1_others",
        "SIGUSR1 sent with tgkill to a thread that runs on g0 (idle or sysmon): the same path"),
     _p("asmcgocall", "normal", "cgoprog", "cgocall", "Go calls a C function: cgocall -> asmcgocall -> C (skipped) -> back"),
+    _p("asmcgocall", "on_g0", "cgoprog", "cgocall",
+       "the runtime on g0 calls C: newm1 -> asmcgocall(_cgo_thread_start) for sysmon's thread, no switch -> C "
+       "(skipped) -> back"),
     _p("cgocallback", "normal", "cgoprog", "callback",
        "C calls an exported Go function on a thread with an m: crosscall2 -> cgocallback -> cgocallbackg "
        "(skipped) -> back"),

@@ -5,6 +5,9 @@ from ...machine.core import EXITSYSCALL0_FV, G, G0, M0, PKEPT, STACKS, Ctx, g0_s
 from ...runtime.layout import offsetof
 
 
+ON_G0_DEPTH = 0xD8
+
+
 def asmcgocall(c: Ctx) -> None:
     """cgocall (or runtime code on g0, or a thread without a g) calls asmcgocall(fn, arg)."""
     cfunc = c.sym("main·cfunc")
@@ -18,10 +21,11 @@ def asmcgocall(c: Ctx) -> None:
         # entersyscall saved cgocall's pc and sp first (proc.go reentersyscall → save).
         c.gobuf("g", sp=sp + 8, pc=ret, bp=sp + 0x30)
         bp = sp + 0x30
-    else:
-        sp = pick(c.p["entry_sp"], g0_sp(c) - 0x80)
+    else:  # the recorded run's layout (reference/asmcgocall.on_g0.json: newm1 -> asmcgocall on g0):
+        # entry SP = g0.stack.hi - 0xd8, arg = &ts at SP + 0x20 in the caller's frame
+        sp = pick(c.p["entry_sp"], STACKS["g0"][1] - ON_G0_DEPTH)
         ret = c.after_call("main·g0cgocaller", "·asmcgocall")
-        args = sp + 0x40
+        args = sp + 0x20
         c.word(sp, ret, "return address")
         cur = G0 if c.preset == "on_g0" else 0
         bp = sp + 0x30
