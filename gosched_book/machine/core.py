@@ -30,6 +30,9 @@ STACK_REGION = (0xC000040000, 0xC000080000)  # heap spans the goroutine stacks m
 G_ADDR = {"g": G, "g0": G0, "gsignal": GSIGNAL, "g2": G2}
 GOID = {"g": 18, "g0": 0, "gsignal": 0, "g2": 19}
 STACK_GUARD = 928  # _StackGuard on linux/amd64
+# g0.sched.sp as mstart1 leaves it on m0: g0.stack.hi - 0x38 in every gdb recording of the real
+# runtime (gosched_book/runtime/reference/*.json, initial g0.sched.sp), mstart0's and mstart1's frames.
+G0_SCHED_DEPTH = 0x38
 FIXED_STACK = 2048  # _FixedStack: a new goroutine's stack
 DATA_SYMBOLS = (("main·fnval", FNVAL), ("main·sysfnval", SYSFNVAL), ("main·gp", GP_VAR),
                 ("main·gp2", G2_VAR), ("runtime·recovery·f", RECOVERY_FV),
@@ -146,7 +149,7 @@ def core(p: dict, img: Image, routine: str = "", preset: str = "") -> Ctx:
     cur = p["current"]
     cur_g = G_ADDR[cur]
     lo0, hi0 = STACKS["g0"]
-    g0_sp = p["g0_sched_sp"] if p["g0_sched_sp"] is not None else hi0 - 0x40
+    g0_sp = p["g0_sched_sp"] if p["g0_sched_sp"] is not None else hi0 - G0_SCHED_DEPTH
 
     c.put(M0, "m", "g0", G0)
     c.put(M0, "m", "procid", 1)

@@ -529,6 +529,17 @@ def main() -> None:
         rec.begin(g=g, m=m, g0=must_word(m), gobuf=buf)
         rec.remember_initial_memory()
         rec.record(stop_at(S("main.worker")), why="the new goroutine's function's entry")
+    elif name == "gogo.g0":
+        def to_g0() -> bool:  # goexit0 of a goroutine still locked to its thread: gogo(&g0.sched)
+            t = rec.g_of_thread()
+            return bool(t) and t[0] == t[2] and gobuf_arg() == t[2] + G_SCHED
+        rec.run_until(S("main.lockedWorker"), start=True)
+        rec.run_until(S("runtime.gogo"), to_g0)
+        g, m, g0 = rec.g_of_thread()
+        buf = gobuf_arg()
+        rec.begin(g=g0, m=m, g0=g0, gobuf=buf)
+        rec.remember_initial_memory()
+        rec.record(stop_at(must_word(buf + 8)), why="g0.sched.pc reached: back in mstart0, after its call to mstart1")
     elif name in ("gogo.recover", "gogo.recover_open"):
         anchor = "main.recoverLoop" if name == "gogo.recover" else "main.recoverOpen"
         g, m, g0 = start_on_anchor(anchor)

@@ -41,6 +41,8 @@ PRESETS: tuple[Preset, ...] = (
     _p("systemstack", "on_g0", "prog", "gosched",
        "the first systemstack called on g0 (at startup, procresize -> allocmcache): noswitch tail call"),
     _p("gogo", "normal", "prog", "gosched", "schedule -> execute -> gogo(&g.sched) after Gosched, up to gobuf.pc"),
+    _p("gogo", "g0", "prog", "locked_exit",
+       "goexit0 of a goroutine that exits locked to its thread: gogo(&g0.sched), up to g0.sched.pc in mstart0"),
     _p("gogo", "newg", "prog", "newg", "a new goroutine's first gogo, up to its function's entry"),
     _p("gogo", "recover", "prog", "recover",
        "recovery -> gogo for a defer record (defer in a loop): to deferproc's return, TESTL AX, AX"),

@@ -46,6 +46,15 @@ var workerRuns atomic.Int64
 //go:noinline
 func worker() { workerRuns.Add(1) }
 
+// lockedWorker exits still locked to its thread: goexit0 then returns to mstart with
+// gogo(&g0.sched), and the thread exits (proc.go, goexit0).
+//
+//go:noinline
+func lockedWorker() {
+	runtime.LockOSThread()
+	workerRuns.Add(1)
+}
+
 // recoverLoop defers in a loop, so the compiler uses a defer record (deferproc).
 //
 //go:noinline
@@ -134,6 +143,13 @@ func main() {
 	case "newg":
 		for i := int64(1); i < 1000; i++ {
 			go worker()
+			for workerRuns.Load() < i {
+				time.Sleep(100 * time.Microsecond)
+			}
+		}
+	case "locked_exit":
+		for i := int64(1); i < 1000; i++ {
+			go lockedWorker()
 			for workerRuns.Load() < i {
 				time.Sleep(100 * time.Microsecond)
 			}
