@@ -21,7 +21,8 @@ __all__ = ["run", "scenario", "show", "Scenario", "AsmError", "GoschedError", "S
            "PRESETS", "ROUTINES", "assemble", "Patch", "parse_key", "Family", "register"]
 
 # The notebooks' one-line cells import chapter helpers from the package: `from gosched_book import book`.
-_CHAPTERS = ("book", "exercises", "why", "callsites", "ledger", "gmp", "switchmap", "life", "signals", "cgo")
+_CHAPTERS = ("book", "exercises", "why", "callsites", "ledger", "gmp", "switchmap", "life", "signals", "cgo",
+             "realrun")
 
 
 def __getattr__(name: str):

@@ -5,15 +5,10 @@ cites a Go 1.19.8 line, and a reason no Go source gives is marked as the book's 
 """
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from html import escape
-
 from .. import api
 from ..machine.core import STACKS
-from ..runtime.layout import offsetof
-from ..runtime.recorded import load
-from .refcompare import compare
+from . import heldref
+from .heldref import Held, Recorded
 from .why import Exercise, _name, _step
 
 NO_SET_G0_SP = "cgocallback.s:79="  # deletes `MOVQ SP, (g_sched+gobuf_sp)(SI)` after havem
@@ -21,83 +16,38 @@ NO_SET_G0_SP = "cgocallback.s:79="  # deletes `MOVQ SP, (g_sched+gobuf_sp)(SI)` 
 
 # The gdb recordings ---------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Recorded:
-    """How a preset is held against its recording: the runtime routines both run (book name ->
-    objdump name), the symbols both name, and why each step that differs does (by recorded symbol)."""
-
-    routines: dict
-    symbols: dict
-    reasons: dict
-    skipped: str  # in Chinese: what the recording ran under a breakpoint, and the book's stand-in
-
-
-TLS0 = "m.tls[0]"
 _TLS = ("TLS 里 g 的位置：真实程序用了 cgo，是外部链接的，g 在 C 库的线程控制块里（FS 基址是 glibc 的），"
         "这个字不在 m.tls[0]；本书的世界按内部链接的程序把 g 放在 m.tls[0]。两边 TLS g 的值每一步都相同")
 _ASM = {"·asmcgocall": "runtime.asmcgocall.abi0", "gosave_systemstack_switch<>": "gosave_systemstack_switch"}
 _CB = {"·cgocallback": "runtime.cgocallback.abi0", "runtime·cgocallbackg": "runtime.cgocallbackg.abi0"}
 _COMMON = {"runtime.systemstack_switch.abi0": "runtime·systemstack_switch", "crosscall2": "crosscall2",
            "runtime.mcall": "runtime·mcall"}
+_ASM_SYMBOLS = {**{v: k for k, v in _ASM.items()}, **_COMMON, "fn": "main·cfunc"}
 RECORDED = {
-    ("asmcgocall", "normal"): Recorded(_ASM, {**{v: k for k, v in _ASM.items()}, **_COMMON, "fn": "main·cfunc"}, {
+    ("asmcgocall", "normal"): Recorded(_ASM, _ASM_SYMBOLS, {
         "gosave_systemstack_switch+0x0": "LEAQ 的 RIP 相对位移取决于链接布局；两边装进 R9 的都是 systemstack_switch",
         "runtime.asmcgocall.abi0+0x36": _TLS,
         "runtime.asmcgocall.abi0+0x72": _TLS,
         "runtime.asmcgocall.abi0+0x7e": "MOVL 只写结果槽的低 32 位：真实的槽里高 32 位原来就有别的值，本书世界里的槽原来是 0"},
-        "C 函数（录制里是 cgo 生成的 _cgo_…_Cfunc_add，本书是替身 main·cfunc）"),
-    ("asmcgocall", "on_g0"): Recorded(_ASM, {**{v: k for k, v in _ASM.items()}, **_COMMON, "fn": "main·cfunc"}, {},
-        "C 函数（录制里是 x_cgo_thread_start，它调用 pthread_create 为新的 M 建线程；本书是替身 main·cfunc）"),
+        {"_cgo_…_Cfunc_add+0x0": "C 函数（录制里是 cgo 生成的 _cgo_…_Cfunc_add，本书是替身 main·cfunc）"}),
+    ("asmcgocall", "on_g0"): Recorded(_ASM, _ASM_SYMBOLS, {}, {
+        "x_cgo_thread_start+0x0": "C 函数（录制里是 x_cgo_thread_start，它调用 pthread_create 为新的 M 建线程；"
+                                  "本书是替身 main·cfunc）"}),
     ("cgocallback", "normal"): Recorded(_CB, {**{v: k for k, v in _CB.items()}, **_COMMON}, {
         "runtime.cgocallback.abi0+0x6b": _TLS,
         "runtime.cgocallback.abi0+0xe7": _TLS},
-        "cgocallbackg 本体（exitsyscall、导出的 Go 函数、reentersyscall），本书是替身"),
+        {"runtime.cgocallbackg+0x0": "cgocallbackg 本体（exitsyscall、导出的 Go 函数、reentersyscall），本书是替身"}),
 }
-
-
-@dataclass(frozen=True)
-class Held:
-    steps: int  # recorded instructions paired with the book's steps
-    same: int  # of them, equal in everything compared
-    differ: tuple[tuple[int, str, str, str], ...]  # (book step, recorded symbol, what, why)
-    skipped: tuple[str, ...]  # what the recording ran under a breakpoint (English, from the file)
-
-
-def _pretty(problem: str) -> str:
-    """A comparer's note in the chapter's words: 'm+0x88：本书 0x560100，真实 0x0'."""
-    def where(m: re.Match) -> str:
-        kind, who, off = m.group(1), m.group(2), m.group(3)
-        if kind == "stack":
-            return f"{who} 栈 {who}.stack.lo" if off == "'lo'" else f"{who} 栈 hi-{int(off):#x}"
-        return TLS0 if (who, int(off)) == ("m", offsetof("m", "tls")) else f"{who}+{int(off):#x}"
-    text = re.sub(r"mem \('(stack|obj)', '(\w+)', ('lo'|\d+)\):\s*", lambda m: where(m) + "：", problem)
-    text = re.sub(r"^bytes (\S+) != (\S+)$", r"字节：本书 \1，真实 \2", text)
-    return re.sub(r"(\S+) vs (\S+)$", r"本书 \1，真实 \2", text)
 
 
 def held(routine: str, preset: str = "normal") -> Held:
     """routine:preset against its recording; every difference with its reason (KeyError if one has none)."""
-    r = RECORDED[(routine, preset)]
-    rec = load(f"{routine}.{preset}")
-    pairs = compare(api.run(routine, preset), rec, r.routines, r.symbols)
-    differ = tuple((p.k, p.entry.sym, "；".join(_pretty(x) for x in p.problems), r.reasons[p.entry.sym])
-                   for p in pairs if p.problems)
-    skipped = tuple(e.raw["skipped"]["what"] for e in rec.entries if e.kind == "skipped")
-    return Held(len(pairs), len(pairs) - len(differ), differ, skipped)
+    return heldref.held(routine, preset, RECORDED[(routine, preset)])
 
 
 def reference_table(routine: str, preset: str = "normal"):
     """The comparison as the chapter shows it: the counts, then each difference and why."""
-    from .book import _html, _table
-
-    h = held(routine, preset)
-    head = (f"<p>与真实运行时（Go 1.19.8，gdb 单步录制）逐步对照：本书运行真实指令的 {h.steps} 步里，"
-            f"{h.same} 步完全一致（偏移、字节、SP、TLS g、改写的寄存器和内存字）。"
-            f"录制里在断点下整段跑过、本书用替身代替的代码：{escape(RECORDED[(routine, preset)].skipped)}。</p>")
-    rows = [[str(k), f"<code>{escape(sym)}</code>", escape(what), escape(why)] for k, sym, what, why in h.differ]
-    if not rows:
-        return _html(head + "<p>没有不同之处。</p>")
-    return _html(head + _table(["本书的步", "录制里的位置", "不同之处", "原因"], rows))
+    return heldref.reference_table(routine, preset, RECORDED[(routine, preset)])
 
 
 # Exercises -------------------------------------------------------------------------------------

@@ -37,10 +37,12 @@ class Pair:
 
 def link_dependent(ours: bytes, theirs: bytes) -> bool:
     """Bytes that differ only in a displacement the linker picks: a CALL/JMP rel32 to another
-    symbol (e8/e9) or a RIP-relative LEAQ of a data symbol (48 8d 05)."""
+    symbol (e8/e9) or a RIP-relative LEAQ of a symbol into any register (REX.W 48 or 4c, 8d, ModRM
+    with mod 00 and r/m 101: 48 8d 05 is LEAQ ·(SB), AX; 4c 8d 0d is LEAQ ·(SB), R9)."""
     if len(ours) != len(theirs) or ours[:-4] != theirs[:-4]:
         return False
-    return (len(ours) == 5 and ours[0] in (0xE8, 0xE9)) or (len(ours) == 7 and ours[:3] == b"\x48\x8d\x05")
+    return (len(ours) == 5 and ours[0] in (0xE8, 0xE9)) or (
+        len(ours) == 7 and ours[0] in (0x48, 0x4C) and ours[1] == 0x8D and ours[2] & 0xC7 == 0x05)
 
 
 def book_structures(t, who=("g", "g0", "gsignal")) -> dict[str, int]:

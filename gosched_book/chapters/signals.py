@@ -6,46 +6,22 @@ source line it rests on, or says it is the book's reading.
 """
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from html import escape
 
 from .. import api
 from ..machine import kernel as K
 from ..machine.core import G, G0, GSIGNAL, STACKS
-from ..runtime.recorded import load
 from ..views.picture import role_zh
 from .book import _html, _table
-from .refcompare import compare
+from . import heldref
+from .heldref import Held, Recorded
 from .why import Exercise, _name, _step
 
 
-@dataclass(frozen=True)
-class Recorded:
-    """How one preset is held against its recording: the routines paired, the symbols both name,
-    and why each step that differs does (by the recording's symbol+offset, or a frame field)."""
-
-    routines: dict
-    symbols: dict
-    reasons: dict
-
-
-# What the recordings ran under a breakpoint (their English "what"), in the chapters' words, by the
-# recording and the skipped function's symbol.
-_SIGTRAMPGO_USR1 = "sigtrampgo：setg(gsignal)，sighandler 把 SIGUSR1 排给 signal.Notify，再 setg 回去"
-_GOPREEMPT = ("gopreempt_m → goschedImpl 把 g 放进全局运行队列；schedule → execute 又选中它，"
-              "调用 gogo(&g.sched)")
-SKIPPED_ZH = {
-    ("sigtramp.normal", "runtime.sigtrampgo+0x0"): _SIGTRAMPGO_USR1,
-    ("sigtramp.on_g0", "runtime.sigtrampgo+0x0"): _SIGTRAMPGO_USR1,
-    ("asyncPreempt.normal", "runtime.gopreempt_m+0x0"): _GOPREEMPT,
-    ("asyncPreempt.signal", "runtime.sigtrampgo+0x0"): (
-        "sigtrampgo：setg(gsignal)；sighandler → doSigPreempt：wantAsyncPreempt 和 isAsyncSafePoint 都成立，"
-        "ctxt.pushCall(asyncPreempt) 改写 ucontext；再 setg 回去"),
-    ("asyncPreempt.signal", "runtime.gopreempt_m+0x0"): _GOPREEMPT,
-    ("morestack.preempt", "runtime.newstack+0x0"): "newstack 看到 stackguard0 == stackPreempt，不扩栈，调用 gopreempt_m",
-    ("morestack.preempt", "runtime.gopreempt_m+0x0"): _GOPREEMPT,
-}
+# What the recordings ran under a breakpoint, in the chapters' words (by the skipped symbol).
+_SIGTRAMPGO_USR1 = {"runtime.sigtrampgo+0x0": "sigtrampgo：setg(gsignal)，sighandler 把 SIGUSR1 排给 signal.Notify，再 setg 回去"}
+_GOPREEMPT = {"runtime.gopreempt_m+0x0": ("gopreempt_m → goschedImpl 把 g 放进全局运行队列；schedule → execute 又选中它，"
+                                          "调用 gogo(&g.sched)")}
 
 
 _SIG = {"runtime·sigtramp": "runtime.sigtramp.abi0", "runtime·sigreturn": "runtime.sigreturn.abi0"}
@@ -69,77 +45,39 @@ _ASYNC_WHY = {
     "runtime.mcall+0x0": "同上：DX = fn，gopreempt_m 的 funcval"}
 RECORDED = {
     ("sigtramp", "normal"): Recorded(_SIG, {v: k for k, v in _SIG.items()}, {
-        "siginfo.si_pid/si_uid": _PID, "ucontext.mcontext.trapno": _TRAPNO}),
+        "siginfo.si_pid/si_uid": _PID, "ucontext.mcontext.trapno": _TRAPNO}, _SIGTRAMPGO_USR1),
     ("sigtramp", "on_g0"): Recorded(_SIG, {v: k for k, v in _SIG.items()}, {
         "siginfo.si_pid/si_uid": _PID,
         "ucontext.mcontext.oldmask": "线程的信号掩码：真实的空闲线程屏蔽了多数信号，本书的线程什么也没屏蔽",
         "ucontext.uc_sigmask": "同上：信号掩码",
         "ucontext.mcontext.rax": _RESTART, "ucontext.mcontext.rip": _RESTART,
-        "runtime.sigreturn.abi0+0x7": _RESTART}),
+        "runtime.sigreturn.abi0+0x7": _RESTART}, _SIGTRAMPGO_USR1),
     ("asyncPreempt", "normal"): Recorded(_ASYNC, {**{v: k for k, v in _ASYNC.items()},
-                                                  "runtime.gopreempt_m": "runtime·gopreempt_m"}, _ASYNC_WHY),
+                                                  "runtime.gopreempt_m": "runtime·gopreempt_m"}, _ASYNC_WHY, _GOPREEMPT),
     ("asyncPreempt", "signal"): Recorded({**_SIG, **_ASYNC}, {**{v: k for k, v in {**_SIG, **_ASYNC}.items()},
                                                               "runtime.gopreempt_m": "runtime·gopreempt_m"}, {
-        "siginfo.si_pid/si_uid": _PID, "ucontext.mcontext.trapno": _TRAPNO, **_ASYNC_WHY}),
+        "siginfo.si_pid/si_uid": _PID, "ucontext.mcontext.trapno": _TRAPNO, **_ASYNC_WHY}, {
+        **_GOPREEMPT, "runtime.sigtrampgo+0x0": (
+            "sigtrampgo：setg(gsignal)；sighandler → doSigPreempt：wantAsyncPreempt 和 isAsyncSafePoint 都成立，"
+            "ctxt.pushCall(asyncPreempt) 改写 ucontext；再 setg 回去")}),
     ("morestack", "preempt"): Recorded(_GROWTH, {**{v: k for k, v in _GROWTH.items()}, "f": "main·regworker"}, {
         **{f"runtime.morestack.abi0+{o:#x}": _STANDIN_PC for o in (0x3e, 0x43, 0x5d, 0x61)},
         "gogo+0x3a": _STANDIN_PC,
         **{s: _DEPTH for s in ("runtime.gogo.abi0+0x0", "runtime.gogo.abi0+0x5", "runtime.gogo.abi0+0x9",
-                               "runtime.gogo.abi0+0xc", "gogo+0x0", "gogo+0x9")}}),
+                               "runtime.gogo.abi0+0xc", "gogo+0x0", "gogo+0x9")}}, {
+        **_GOPREEMPT, "runtime.newstack+0x0": "newstack 看到 stackguard0 == stackPreempt，不扩栈，调用 gopreempt_m"}),
 }
-
-
-@dataclass(frozen=True)
-class Held:
-    steps: int  # the recording's entries paired with the book's steps
-    same: int  # of them, equal in everything compared
-    differ: tuple[tuple[int, str, str, str], ...]  # (book step, recorded symbol, what, why)
-    skipped: tuple[str, ...]  # what the recording ran under a breakpoint (stand-ins here), in Chinese
 
 
 def held(routine: str, preset: str) -> Held:
     """The preset's trace against its recording; every difference with its reason (KeyError if one
     has none: a test runs every preset)."""
-    r = RECORDED[(routine, preset)]
-    rec = load(f"{routine}.{preset}")
-    t = api.run(routine, preset)
-    out = []
-    same = 0
-    for p in compare(t, rec, r.routines, r.symbols):
-        if not p.problems:
-            same += 1
-            continue
-        if p.entry.kind == "kernel":
-            for f in sorted(p.frame_fields()):
-                out.append((p.k, "内核：rt_sigframe", f, r.reasons[f]))
-            continue
-        out.append((p.k, p.entry.sym, "；".join(p.problems), r.reasons[p.entry.sym]))
-    skipped = tuple(SKIPPED_ZH[(f"{routine}.{preset}", e.sym)] for e in rec.entries if e.kind == "skipped")
-    return Held(same + len({k for k, *_ in out}), same, tuple(out), skipped)
-
-
-def _pretty(problem: str) -> str:
-    """A comparer's note in the chapter's words: 'g 栈 hi-0x178：本书 0x2，真实 0x306'."""
-    def where(m: re.Match) -> str:
-        kind, who, off = m.group(1), m.group(2), m.group(3)
-        if kind == "stack":
-            return f"{who} 栈 {who}.stack.lo" if off == "'lo'" else f"{who} 栈 hi-{int(off):#x}"
-        return f"{who}+{int(off):#x}"
-    text = re.sub(r"mem \('(stack|obj)', '(\w+)', ('lo'|\d+)\):", lambda m: where(m) + "：", problem)
-    return re.sub(r"(\S+) vs (\S+)$", r"本书 \1，真实 \2", text)
+    return heldref.held(routine, preset, RECORDED[(routine, preset)])
 
 
 def reference_table(routine: str, preset: str):
     """The comparison as the chapter shows it: counts, then each difference and why."""
-    h = held(routine, preset)
-    head = (f"<p>与真实运行时（Go 1.19.8，gdb 单步录制）逐步对照：本书运行真实指令（和内核投递）的 {h.steps} 步里，"
-            f"{h.same} 步完全一致（字节、偏移、SP、TLS g、改写的寄存器和内存字）。"
-            "录制里在断点下整段跑过、本书用替身代替的 Go 代码：" + ("无。</p>" if not h.skipped else
-            "</p><ul>" + "".join(f"<li>{escape(x)}</li>" for x in h.skipped) + "</ul>"))
-    rows = [[str(k), f"<code>{escape(sym)}</code>",
-             escape(role_zh(what) if sym.startswith("内核") else "；".join(_pretty(p) for p in what.split("；"))),
-             escape(why)] for k, sym, what, why in h.differ]
-    return _html(head + _table(["本书的步", "录制里的位置", "不同之处", "原因"], rows))
+    return heldref.reference_table(routine, preset, RECORDED[(routine, preset)])
 
 
 def signal_frame(preset: str = "normal", **params):

@@ -1,0 +1,138 @@
+"""A preset held against its gdb recording, as the chapters show it: the counts, what the recording
+ran under a breakpoint, and every step that differs with its reason.
+
+The comparison itself is refcompare.compare; this module only says it in the chapters' words. Each
+chapter module keeps its own table of Recorded (the routines paired, the symbols both runs name,
+the reasons); a difference without a reason raises KeyError, and the tests run every entry.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from html import escape
+
+from .. import api
+from ..machine.core import G_ADDR, STACKS
+from ..runtime.layout import flat_fields, offsetof
+from ..runtime.recorded import load
+from ..views.picture import role_zh
+from .refcompare import compare
+
+TLS0 = "m.tls[0]"
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """How one preset is held against its recording: the book's routines paired with the recorded
+    symbols, the symbols both runs name, why each differing step differs (by recorded symbol+offset,
+    or rt_sigframe field for the kernel's entry), and what each function the recording skipped did,
+    in Chinese (by the skipped entry's symbol)."""
+
+    routines: dict
+    symbols: dict
+    reasons: dict
+    skipped: dict
+    # Stacks compared by distance from an anchor instead of from their top, where the book's world
+    # starts at another depth than the recorded program: stack -> "entry" (the entry SP) or "gobuf"
+    # (that g's sched.sp at the start).
+    anchors: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Held:
+    steps: int  # the recording's entries paired with the book's steps
+    same: int  # of them, equal in everything compared
+    differ: tuple[tuple[int, str, str, str], ...]  # (book step, recorded place, what, why)
+    skipped: tuple[str, ...]  # what the recording ran under a breakpoint, in Chinese
+    kernel: bool  # whether a kernel entry (signal delivery) is among the pairs
+
+
+def held(routine: str, preset: str, r: Recorded) -> Held:
+    """routine:preset against reference/routine.preset.json, every difference with its reason."""
+    rec = load(f"{routine}.{preset}")
+    t = api.run(routine, preset)
+    out, same, kernel = [], 0, False
+    for p in compare(t, rec, r.routines, r.symbols, anchored(t, rec, r.anchors)):
+        kernel = kernel or p.entry.kind == "kernel"
+        if not p.problems:
+            same += 1
+        elif p.entry.kind == "kernel":
+            out += [(p.k, "内核：rt_sigframe", f, r.reasons[f]) for f in sorted(p.frame_fields())]
+        else:
+            out.append((p.k, p.entry.sym, "；".join(pretty(x) for x in p.problems), r.reasons[p.entry.sym]))
+    skipped = tuple(r.skipped[skip_key(e.sym)] for e in rec.entries if e.kind == "skipped")
+    return Held(same + len({k for k, *_ in out}), same, tuple(out), skipped, kernel)
+
+
+def anchored(t, rec, anchors: dict) -> dict[str, tuple[int, int]]:
+    """The book's stacks as compare should name them so that a word's distance from the anchor,
+    not from the stack's top, is what must agree: each anchored stack's top moved to
+    book anchor + (recorded top - recorded anchor)."""
+    out = {}
+    for who, how in anchors.items():
+        lo, hi = rec.stack(who)
+        if how == "entry":
+            book, real = t.initial_regs["rsp"], rec.entries[0].regs_before["rsp"]
+        else:
+            sp = G_ADDR[who] + offsetof("g", "sched") + offsetof("gobuf", "sp")
+            book, real = t.memory_at(0)[sp], rec.entries[0].mem_before[rec.structures[who] + (sp - G_ADDR[who])]
+        out[who] = (STACKS[who][0], book + (hi - real))
+    return out
+
+
+def depths(t, rec, anchors: dict) -> str:
+    """The anchors in words: '入口 SP 离 g 栈顶：本书 0x80，录制 0x178'."""
+    parts = []
+    for who, how in anchors.items():
+        _, hi = rec.stack(who)
+        if how == "entry":
+            book, real, what = t.initial_regs["rsp"], rec.entries[0].regs_before["rsp"], "入口 SP"
+        else:
+            sp = G_ADDR[who] + offsetof("g", "sched") + offsetof("gobuf", "sp")
+            book, real = t.memory_at(0)[sp], rec.entries[0].mem_before[rec.structures[who] + (sp - G_ADDR[who])]
+            what = f"{who}.sched.sp"
+        parts.append(f"{what} 离 {who} 栈顶：本书 {STACKS[who][1] - book:#x}，录制 {hi - real:#x}")
+    return "；".join(parts)
+
+
+def skip_key(sym: str) -> str:
+    """A skipped function's symbol as Recorded.skipped names it: cgo's per-package hash elided
+    (`_cgo_b10bf94aabc2_Cfunc_add+0x0` -> `_cgo_…_Cfunc_add+0x0`), so a new recording keeps its key."""
+    return re.sub(r"^_cgo_[0-9a-f]+_", "_cgo_…_", sym)
+
+
+def pretty(problem: str) -> str:
+    """A comparer's note in the chapters' words: 'g 栈 hi-0x178：本书 0x2，真实 0x306'."""
+    def where(m: re.Match) -> str:
+        kind, who, off = m.group(1), m.group(2), m.group(3)
+        if kind == "stack":
+            return f"{who} 栈 {who}.stack.lo" if off == "'lo'" else f"{who} 栈 hi-{int(off):#x}"
+        if (who, int(off)) == ("m", offsetof("m", "tls")):
+            return TLS0
+        struct = "m" if who == "m" else "g"
+        name = next((n for n, o, _ in flat_fields(struct) if o == int(off)), None)
+        return f"{who}.{name}" if name else f"{who}+{int(off):#x}"
+    text = re.sub(r"mem \('(stack|obj)', '(\w+)', ('lo'|\d+)\):\s*", lambda m: where(m) + "：", problem)
+    text = re.sub(r"^bytes (\S+) != (\S+)$", r"字节：本书 \1，真实 \2", text)
+    return re.sub(r"([^\s：]+) vs (\S+)$", r"本书 \1，真实 \2", text)
+
+
+def reference_table(routine: str, preset: str, r: Recorded):
+    """The comparison as a chapter shows it."""
+    from .book import _html, _table
+
+    h = held(routine, preset, r)
+    head = (f"<p>与真实运行时（Go 1.19.8，gdb 单步录制）逐步对照：本书运行真实指令"
+            f"{'（和内核投递）' if h.kernel else ''}的 {h.steps} 步里，{h.same} 步完全一致"
+            "（偏移、字节、SP、TLS g、改写的寄存器和内存字）。"
+            + (f"两边的栈深不同（{escape(depths(api.run(routine, preset), load(f'{routine}.{preset}'), r.anchors))}），"
+               "所以这些栈上的地址按离这个位置的距离比较。" if r.anchors else "")
+            + "录制里在断点下整段跑过、本书用替身代替的代码："
+            + ("无。</p>" if not h.skipped else
+               "</p><ul>" + "".join(f"<li>{escape(x)}</li>" for x in h.skipped) + "</ul>"))
+    if not h.differ:
+        return _html(head + "<p>没有不同之处。</p>")
+    rows = [[str(k), f"<code>{escape(sym)}</code>",
+             escape(role_zh(what) if sym.startswith("内核") else what), escape(why)]
+            for k, sym, what, why in h.differ]
+    return _html(head + _table(["本书的步", "录制里的位置", "不同之处", "原因"], rows))

@@ -1,0 +1,58 @@
+"""The document's three routines held against the real runtime (chapters 2-4): mcall, systemstack
+(with gosave_systemstack_switch) and gogo, each preset beside its gdb recording.
+
+The book's worlds for these chapters start 0x80 below a stack's top, where the recorded programs
+were deeper; their stacks are compared by distance from the entry SP (or from the gobuf gogo
+restores), so what must agree is every instruction and every word relative to where the routine
+started. What still differs is said with its reason.
+"""
+from __future__ import annotations
+
+from . import heldref
+from .heldref import Held, Recorded
+
+_MCALL = {"runtime·mcall": "runtime.mcall"}
+_SYSTEMSTACK = {"runtime·systemstack": "runtime.systemstack.abi0",
+                "gosave_systemstack_switch<>": "gosave_systemstack_switch",
+                "runtime·systemstack_switch": "runtime.systemstack_switch.abi0"}
+_GOGO = {"runtime·gogo": "runtime.gogo.abi0", "gogo<>": "gogo"}
+
+
+def _names(routines: dict, **more: str) -> dict:
+    return {**{v: k for k, v in routines.items()}, **more}
+
+
+_CALLER_PC = ("调用者的返回地址：本书的调用者是替身 main·caller，录制里是 runtime.Gosched（mcall(gosched_m)），"
+              "代码在不同的地方")
+_FN_CODE = "fn 的代码地址：本书的 fn 是替身，录制里是 runtime.gosched_m"
+RECORDED = {
+    ("mcall", "normal"): Recorded(_MCALL, _names(_MCALL, fn="main·fnval"), {
+        "runtime.mcall+0x3": _CALLER_PC,
+        "runtime.mcall+0x7": "同上：存进 g.sched.pc 的就是这个返回地址",
+        "runtime.mcall+0x3d": _FN_CODE}, {}, {"g": "entry"}),
+    ("systemstack", "normal"): Recorded(_SYSTEMSTACK, _names(_SYSTEMSTACK, fn="main·sysfnval"), {
+        "runtime.systemstack.abi0+0x0": ("fn 这个 funcval 在哪里：录制里是 runtime.Stack 的闭包 func1，"
+                                         "分配在 g 的栈上；本书的 fn 是数据段里的替身 main·sysfnval"),
+        "runtime.systemstack.abi0+0x41": "同上：DX = fn，闭包的上下文指针",
+        "runtime.systemstack.abi0+0x44": "fn 的代码地址：录制里是 runtime.Stack.func1，本书是替身"},
+        {"runtime.Stack.func1+0x0": "fn（录制里是 runtime.Stack 的闭包 func1：在 g0 栈上把 goroutine 的回溯写进 buf），本书是替身"},
+        {"g": "entry"}),
+    ("gogo", "normal"): Recorded(_GOGO, _names(_GOGO), {
+        "gogo+0x17": ("gobuf.bp，mcall 的调用者的帧指针：本书替身 main·caller 的帧是示意，保存的 BP 在 gobuf.sp+0x10；"
+                      "录制里 runtime.Gosched 的帧指针在 gobuf.sp+0x8"),
+        "gogo+0x3a": "gobuf.pc，mcall 的调用者的返回地址：本书是替身 main·caller 里的，录制里是 runtime.Gosched 里的"},
+        {}, {"g": "gobuf"}),
+    ("gogo", "g0"): Recorded(_GOGO, _names(_GOGO), {
+        "gogo+0x3a": ("g0.sched.pc：mstart1 存下的、mstart0 里调用 mstart1 之后的地址；本书的 mstart0 是替身，"
+                      "代码在别处")}, {}),
+}
+
+
+def held(routine: str, preset: str = "normal") -> Held:
+    """routine:preset against its recording; every difference with its reason (KeyError if one has none)."""
+    return heldref.held(routine, preset, RECORDED[(routine, preset)])
+
+
+def reference_table(routine: str, preset: str = "normal"):
+    """The comparison as the chapter shows it."""
+    return heldref.reference_table(routine, preset, RECORDED[(routine, preset)])
