@@ -14,6 +14,8 @@ from gosched_book.runtime.recorded import load
     ("mcall", "normal", 17, ["runtime.mcall+0x3", "runtime.mcall+0x7", "runtime.mcall+0x3d"]),
     ("systemstack", "normal", 35, ["runtime.systemstack.abi0+0x0", "runtime.systemstack.abi0+0x41",
                                    "runtime.systemstack.abi0+0x44"]),
+    ("systemstack", "on_g0", 11, ["runtime.systemstack.abi0+0x0", "runtime.systemstack.abi0+0x73",
+                                  "runtime.systemstack.abi0+0x76"]),
     ("gogo", "normal", 16, ["gogo+0x17", "gogo+0x3a"]),
     ("gogo", "g0", 16, ["gogo+0x3a"]),
 ])

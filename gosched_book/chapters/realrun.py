@@ -37,6 +37,13 @@ RECORDED = {
         "runtime.systemstack.abi0+0x44": "fn 的代码地址：录制里是 runtime.Stack.func1，本书是替身"},
         {"runtime.Stack.func1+0x0": "fn（录制里是 runtime.Stack 的闭包 func1：在 g0 栈上把 goroutine 的回溯写进 buf），本书是替身"},
         {"g": "entry"}),
+    ("systemstack", "on_g0"): Recorded({"runtime·systemstack": "runtime.systemstack.abi0"},
+                                       {"runtime.systemstack.abi0": "runtime·systemstack", "fn": "main·sysfnval"}, {
+        "runtime.systemstack.abi0+0x0": ("fn 这个 funcval 在哪里：录制里是 persistentalloc 的闭包 func1，分配在 g0 的栈上；"
+                                         "本书的 fn 是数据段里的替身 main·sysfnval"),
+        "runtime.systemstack.abi0+0x73": "同上：DX = fn，闭包的上下文指针",
+        "runtime.systemstack.abi0+0x76": "fn 的代码地址：录制里是 runtime.persistentalloc.func1，本书是替身"},
+        {"runtime.persistentalloc.func1+0x0": "fn（录制里是 persistentalloc 的闭包 func1：调用 persistentalloc1 分配内存），本书是替身"}),
     ("gogo", "normal"): Recorded(_GOGO, _names(_GOGO), {
         "gogo+0x17": ("gobuf.bp，mcall 的调用者的帧指针：本书替身 main·caller 的帧是示意，保存的 BP 在 gobuf.sp+0x10；"
                       "录制里 runtime.Gosched 的帧指针在 gobuf.sp+0x8"),

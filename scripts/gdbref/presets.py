@@ -39,7 +39,7 @@ PRESETS: tuple[Preset, ...] = (
     _p("systemstack", "normal", "prog", "stack",
        "runtime.Stack -> systemstack(func1) from a goroutine: to g0, fn (skipped), back, RET"),
     _p("systemstack", "on_g0", "prog", "gosched",
-       "the first systemstack called on g0 (at startup, procresize -> allocmcache): noswitch tail call"),
+       "the first systemstack called on g0 (at startup; fn is persistentalloc.func1): noswitch tail call"),
     _p("gogo", "normal", "prog", "gosched", "schedule -> execute -> gogo(&g.sched) after Gosched, up to gobuf.pc"),
     _p("gogo", "g0", "prog", "locked_exit",
        "goexit0 of a goroutine that exits locked to its thread: gogo(&g0.sched), up to g0.sched.pc in mstart0"),
