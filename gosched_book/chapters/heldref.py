@@ -135,4 +135,4 @@ def reference_table(routine: str, preset: str, r: Recorded):
     rows = [[str(k), f"<code>{escape(sym)}</code>",
              escape(role_zh(what) if sym.startswith("内核") else what), escape(why)]
             for k, sym, what, why in h.differ]
-    return _html(head + _table(["本书的步", "录制里的位置", "不同之处", "原因"], rows))
+    return _html(head + _table(["本书的步", "录制里的位置", "不同之处", "原因"], rows, "gsb-regs mono gsb-ref"))
