@@ -22,7 +22,7 @@ FAMILY = register(Family(
             "normal": preset("goroutine 调用 C：TLS g、SP 换到 g0，g0 栈上存 g 和栈深度，C（替身）返回后切回", "return"),
             "on_g0": preset("已在 g0 上：不换栈，直接调用 C（替身）后返回", "return",
                             drops=("g0_sched_sp",)),
-            "no_g": preset("没有 g（TLS g = nil，线程创建或退出时）：在线程栈上直接调用 C（替身）后返回",
+            "no_g": preset("没有 g（TLS g = nil）：在线程栈上直接调用 C（替身）后返回",
                            "return", drops=("g0_sched_sp",)),
         }, defaults={"g0_sched_sp": worlds.G0_SCHED_SP}),
         Routine("cgocallback", "runtime·cgocallback：C 回调 Go，改写 g0.sched.sp，换到 curg 的栈调用 cgocallbackg（替身）",
