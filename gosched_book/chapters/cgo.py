@@ -31,8 +31,8 @@ RECORDED = {
         "runtime.asmcgocall.abi0+0x7e": "MOVL 只写结果槽的低 32 位：真实的槽里高 32 位原来就有别的值，本书世界里的槽原来是 0"},
         {"_cgo_…_Cfunc_add+0x0": "C 函数（录制里是 cgo 生成的 _cgo_…_Cfunc_add，本书是替身 main·cfunc）"}),
     ("asmcgocall", "on_g0"): Recorded(_ASM, _ASM_SYMBOLS, {}, {
-        "x_cgo_thread_start+0x0": "C 函数（录制里是 x_cgo_thread_start，它调用 pthread_create 为新的 M 建线程；"
-                                  "本书是替身 main·cfunc）"}),
+        "x_cgo_thread_start+0x0": "C 函数（录制里是 x_cgo_thread_start，它经 _cgo_sys_thread_start 最终调用 "
+                                  "pthread_create，为新的 M 建线程；本书是替身 main·cfunc）"}),
     ("cgocallback", "normal"): Recorded(_CB, {**{v: k for k, v in _CB.items()}, **_COMMON}, {
         "runtime.cgocallback.abi0+0x6b": _TLS,
         "runtime.cgocallback.abi0+0xe7": _TLS},

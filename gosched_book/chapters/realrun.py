@@ -22,8 +22,8 @@ def _names(routines: dict, **more: str) -> dict:
     return {**{v: k for k, v in routines.items()}, **more}
 
 
-_CALLER_PC = ("调用者的返回地址：本书的调用者是替身 main·caller，录制里是 runtime.Gosched（mcall(gosched_m)），"
-              "代码在不同的地方")
+_CALLER_PC = ("调用者的返回地址：本书的调用者是替身 main·caller，录制里是 main.anchorGosched"
+              "（内联了 runtime.Gosched，由它调用 mcall(gosched_m)），代码在不同的地方")
 _FN_CODE = "fn 的代码地址：本书的 fn 是替身，录制里是 runtime.gosched_m"
 RECORDED = {
     ("mcall", "normal"): Recorded(_MCALL, _names(_MCALL, fn="main·fnval"), {
@@ -45,9 +45,10 @@ RECORDED = {
         "runtime.systemstack.abi0+0x76": "fn 的代码地址：录制里是 runtime.persistentalloc.func1，本书是替身"},
         {"runtime.persistentalloc.func1+0x0": "fn（录制里是 persistentalloc 的闭包 func1：调用 persistentalloc1 分配内存），本书是替身"}),
     ("gogo", "normal"): Recorded(_GOGO, _names(_GOGO), {
-        "gogo+0x17": ("gobuf.bp，mcall 的调用者的帧指针：本书替身 main·caller 的帧是示意，保存的 BP 在 gobuf.sp+0x10；"
-                      "录制里 runtime.Gosched 的帧指针在 gobuf.sp+0x8"),
-        "gogo+0x3a": "gobuf.pc，mcall 的调用者的返回地址：本书是替身 main·caller 里的，录制里是 runtime.Gosched 里的"},
+        "gogo+0x17": ("gobuf.bp，mcall 的调用者的帧指针：本书替身 main·caller 的帧是示意，帧指针指向 gobuf.sp+0x10；"
+                      "录制里 main.anchorGosched（内联了 runtime.Gosched）的帧指针指向 gobuf.sp+0x8"),
+        "gogo+0x3a": ("gobuf.pc，mcall 的调用者的返回地址：本书在替身 main·caller 里，"
+                      "录制里在 main.anchorGosched（内联了 runtime.Gosched）里")},
         {}, {"g": "gobuf"}),
     ("gogo", "g0"): Recorded(_GOGO, _names(_GOGO), {
         "gogo+0x3a": ("g0.sched.pc：mstart1 存下的、mstart0 里调用 mstart1 之后的地址；本书的 mstart0 是替身，"

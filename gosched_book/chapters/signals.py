@@ -30,7 +30,7 @@ _ASYNC = {"·asyncPreempt": "runtime.asyncPreempt.abi0", "·asyncPreempt2": "run
           "runtime·gogo": "runtime.gogo.abi0", "gogo<>": "gogo"}
 _GROWTH = {"runtime·morestack_noctxt": "runtime.morestack_noctxt.abi0", "runtime·morestack": "runtime.morestack.abi0",
            "runtime·newstack": "runtime.newstack.abi0", "runtime·gogo": "runtime.gogo.abi0", "gogo<>": "gogo"}
-_PID = "发送者的 pid/uid：录制的是另一个进程（root 运行），本书的内核写 pid 4242、uid 1000"
+_PID = "发送者的 pid/uid：信号是录制的进程自己用 tgkill 发的，它的 pid 不同，以 root 运行（uid 0）；本书的内核写 pid 4242、uid 1000"
 _RESTART = ("真实线程当时在 futex 里等待，Linux 按 SA_RESTART 安排重启这个系统调用：保存的 rax 是 futex 的号 202，"
             "rip 退回 SYSCALL 本身；rt_sigreturn 恢复的也是它们（本书的线程没有在系统调用里）")
 _XMM = "X0–X14 里原来的内容：真实程序里是它自己的值，本书的世界从 0 开始（X15 两边都是 0）"
