@@ -38,10 +38,10 @@ def test_anchors_compare_depths_from_where_the_routine_started():
     """mcall:normal starts 0x80 below g's top; the recording 0x178. Anchored, the book's g stack is
     named as if its top were 0x178 above the entry SP, so depths from the entry agree."""
     t, rec = run("mcall"), load("mcall.normal")
-    (lo, hi), = anchored(t, rec, {"g": "entry"}).values()
+    (lo, hi), = anchored(t, rec, realrun.RECORDED[("mcall", "normal")]).values()
     assert lo == STACKS["g"][0] and hi - t.initial_regs["rsp"] == 0x178
     assert STACKS["g"][1] - t.initial_regs["rsp"] == 0x80
-    assert "入口 SP 离 g 栈顶：本书 0x80，录制 0x178" in realrun.reference_table("mcall").data
+    assert "对照开始时的 SP 离 g 栈顶：本书 0x80，录制 0x178" in realrun.reference_table("mcall").data
 
 
 def test_chapter_4_names_the_end_the_g0_run_reaches():
@@ -55,3 +55,17 @@ def test_chapter_4_names_the_end_the_g0_run_reaches():
     off = int(t.end.label.split("+")[1])
     assert t.end.pc - t.symbols["runtime·mstart0"] == off  # the label's offset is decimal
     assert f"即 {off:#x}" in prose
+
+
+@pytest.mark.parametrize("preset", ["noctxt", "regargs"])
+def test_stack_growth_matches_the_recorded_recursion_up_to_newstack(preset):
+    """morestack:noctxt/regargs against morestack.normal (main.grow recursing), the recording's first
+    29 paired instructions: morestack_noctxt 2, morestack 24, newstack's wrapper 3. Only the stand-in
+    f's two PCs differ (saved in m.morebuf.pc and g.sched.pc)."""
+    from gosched_book.chapters import heldref
+
+    r = realrun.RECORDED_GROWTH[("morestack", preset)]
+    h = heldref.held("morestack", preset, r, "morestack.normal")
+    assert (h.steps, h.same) == (29, 25) and not h.skipped
+    assert [sym for _, sym, _, _ in h.differ] == [f"runtime.morestack.abi0+{o:#x}" for o in (0x3e, 0x43, 0x5d, 0x61)]
+    assert "只对照开头这一段" in realrun.growth_table(preset).data

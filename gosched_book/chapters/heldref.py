@@ -16,7 +16,7 @@ from ..machine.core import G_ADDR, STACKS
 from ..runtime.layout import flat_fields, offsetof
 from ..runtime.recorded import load
 from ..views.picture import role_zh
-from .refcompare import compare
+from .refcompare import compare, pair_steps
 
 TLS0 = "m.tls[0]"
 
@@ -33,9 +33,10 @@ class Recorded:
     reasons: dict
     skipped: dict
     # Stacks compared by distance from an anchor instead of from their top, where the book's world
-    # starts at another depth than the recorded program: stack -> "entry" (the entry SP) or "gobuf"
-    # (that g's sched.sp at the start).
+    # starts at another depth than the recorded program: stack -> "entry" (SP before the first
+    # compared instruction) or "gobuf" (that g's sched.sp at the start).
     anchors: dict = field(default_factory=dict)
+    prefix: bool = False  # the book's run stops earlier (at a stand-in): it pairs with the recording's start
 
 
 @dataclass(frozen=True)
@@ -47,12 +48,13 @@ class Held:
     kernel: bool  # whether a kernel entry (signal delivery) is among the pairs
 
 
-def held(routine: str, preset: str, r: Recorded) -> Held:
-    """routine:preset against reference/routine.preset.json, every difference with its reason."""
-    rec = load(f"{routine}.{preset}")
+def held(routine: str, preset: str, r: Recorded, recording: str = "") -> Held:
+    """routine:preset against reference/routine.preset.json (or the named recording), every
+    difference with its reason."""
+    rec = load(recording or f"{routine}.{preset}")
     t = api.run(routine, preset)
     out, same, kernel = [], 0, False
-    for p in compare(t, rec, r.routines, r.symbols, anchored(t, rec, r.anchors)):
+    for p in compare(t, rec, r.routines, r.symbols, anchored(t, rec, r), r.prefix):
         kernel = kernel or p.entry.kind == "kernel"
         if not p.problems:
             same += 1
@@ -60,38 +62,43 @@ def held(routine: str, preset: str, r: Recorded) -> Held:
             out += [(p.k, "内核：rt_sigframe", f, r.reasons[f]) for f in sorted(p.frame_fields())]
         else:
             out.append((p.k, p.entry.sym, "；".join(pretty(x) for x in p.problems), r.reasons[p.entry.sym]))
-    skipped = tuple(r.skipped[skip_key(e.sym)] for e in rec.entries if e.kind == "skipped")
+    end = pair_steps(t, rec, r.routines, r.prefix)[-1][1].index if r.prefix else len(rec.entries)
+    skipped = tuple(r.skipped[skip_key(e.sym)] for e in rec.entries[:end] if e.kind == "skipped")
     return Held(same + len({k for k, *_ in out}), same, tuple(out), skipped, kernel)
 
 
-def anchored(t, rec, anchors: dict) -> dict[str, tuple[int, int]]:
+def _anchor(t, rec, r: Recorded, who: str) -> tuple[int, int, str]:
+    """(book value, recorded value, what it is) of the anchor of stack `who`."""
+    if r.anchors[who] == "entry":
+        k, e = pair_steps(t, rec, r.routines, r.prefix)[0]
+        return t.regs_at(k - 1)["rsp"], e.regs_before["rsp"], "对照开始时的 SP"
+    sp = G_ADDR[who] + offsetof("g", "sched") + offsetof("gobuf", "sp")
+    real = rec.entries[0].mem_before[rec.structures[who] + (sp - G_ADDR[who])]
+    return t.memory_at(0)[sp], real, f"{who}.sched.sp"
+
+
+def _book_stack(t, who: str) -> tuple[int, int]:
+    """(lo, hi) of the book's stack of `who` in this run (g-old when the run grows g's stack)."""
+    return next(((lo, hi) for o, lo, hi in t.stacks if o == who or o.startswith(who + "-")), STACKS[who])
+
+
+def anchored(t, rec, r: Recorded) -> dict[str, tuple[int, int]]:
     """The book's stacks as compare should name them so that a word's distance from the anchor,
     not from the stack's top, is what must agree: each anchored stack's top moved to
     book anchor + (recorded top - recorded anchor)."""
     out = {}
-    for who, how in anchors.items():
-        lo, hi = rec.stack(who)
-        if how == "entry":
-            book, real = t.initial_regs["rsp"], rec.entries[0].regs_before["rsp"]
-        else:
-            sp = G_ADDR[who] + offsetof("g", "sched") + offsetof("gobuf", "sp")
-            book, real = t.memory_at(0)[sp], rec.entries[0].mem_before[rec.structures[who] + (sp - G_ADDR[who])]
-        out[who] = (STACKS[who][0], book + (hi - real))
+    for who in r.anchors:
+        book, real, _ = _anchor(t, rec, r, who)
+        out[who] = (_book_stack(t, who)[0], book + (rec.stack(who)[1] - real))
     return out
 
 
-def depths(t, rec, anchors: dict) -> str:
-    """The anchors in words: '入口 SP 离 g 栈顶：本书 0x80，录制 0x178'."""
+def depths(t, rec, r: Recorded) -> str:
+    """The anchors in words: '对照开始时的 SP 离 g 栈顶：本书 0x80，录制 0x178'."""
     parts = []
-    for who, how in anchors.items():
-        _, hi = rec.stack(who)
-        if how == "entry":
-            book, real, what = t.initial_regs["rsp"], rec.entries[0].regs_before["rsp"], "入口 SP"
-        else:
-            sp = G_ADDR[who] + offsetof("g", "sched") + offsetof("gobuf", "sp")
-            book, real = t.memory_at(0)[sp], rec.entries[0].mem_before[rec.structures[who] + (sp - G_ADDR[who])]
-            what = f"{who}.sched.sp"
-        parts.append(f"{what} 离 {who} 栈顶：本书 {STACKS[who][1] - book:#x}，录制 {hi - real:#x}")
+    for who in r.anchors:
+        book, real, what = _anchor(t, rec, r, who)
+        parts.append(f"{what} 离 {who} 栈顶：本书 {_book_stack(t, who)[1] - book:#x}，录制 {rec.stack(who)[1] - real:#x}")
     return "；".join(parts)
 
 
@@ -117,15 +124,17 @@ def pretty(problem: str) -> str:
     return re.sub(r"([^\s：]+) vs (\S+)$", r"本书 \1，真实 \2", text)
 
 
-def reference_table(routine: str, preset: str, r: Recorded):
+def reference_table(routine: str, preset: str, r: Recorded, recording: str = ""):
     """The comparison as a chapter shows it."""
     from .book import _html, _table
 
-    h = held(routine, preset, r)
+    h = held(routine, preset, r, recording)
+    rec_name = recording or f"{routine}.{preset}"
     head = (f"<p>与真实运行时（Go 1.19.8，gdb 单步录制）逐步对照：本书运行真实指令"
             f"{'（和内核投递）' if h.kernel else ''}的 {h.steps} 步里，{h.same} 步完全一致"
             "（偏移、字节、SP、TLS g、改写的寄存器和内存字）。"
-            + (f"两边的栈深不同（{escape(depths(api.run(routine, preset), load(f'{routine}.{preset}'), r.anchors))}），"
+            + ("录制的运行比本书的长，只对照开头这一段。" if r.prefix else "")
+            + (f"两边的栈深不同（{escape(depths(api.run(routine, preset), load(rec_name), r))}），"
                "所以这些栈上的地址按离这个位置的距离比较。" if r.anchors else "")
             + "录制里在断点下整段跑过、本书用替身代替的代码："
             + ("无。</p>" if not h.skipped else

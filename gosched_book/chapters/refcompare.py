@@ -87,20 +87,24 @@ class Values:
         return express(addr, self.rs, self.ry)
 
 
-def pair_steps(t, rec: Recording, routines: dict[str, str]) -> list[tuple[int, Entry]]:
-    """(book step, recorded entry) over the runtime's routines and the kernel, in order."""
+def pair_steps(t, rec: Recording, routines: dict[str, str], prefix: bool = False) -> list[tuple[int, Entry]]:
+    """(book step, recorded entry) over the runtime's routines and the kernel, in order. With
+    `prefix`, the book's run may stop earlier than the recording (at a stand-in's entry): its steps
+    pair with the recording's first ones."""
     ours = [s.i for s in t.steps if s.routine in routines or s.routine == K.KERNEL]
     theirs = [e for e in rec.entries
               if e.kind == "kernel" or (e.kind == "insn" and e.func in routines.values())]
+    if prefix and len(ours) < len(theirs):
+        theirs = theirs[:len(ours)]
     if len(ours) != len(theirs):
         raise ValueError(f"the book runs {len(ours)} of these instructions, the recording {len(theirs)}")
     return list(zip(ours, theirs))
 
 
 def compare(t, rec: Recording, routines: dict[str, str], symmap: dict[str, str],
-            stacks: dict[str, tuple[int, int]] | None = None) -> list[Pair]:
+            stacks: dict[str, tuple[int, int]] | None = None, prefix: bool = False) -> list[Pair]:
     """Every paired step with what differs (empty when it matches)."""
-    pairs = pair_steps(t, rec, routines)
+    pairs = pair_steps(t, rec, routines, prefix)
     kernel_k = next((k for k, e in pairs if e.kind == "kernel"), None)
     if kernel_k is not None:
         ctx_book = dict(t.regs_at(kernel_k - 1), rip=t.steps[kernel_k - 1].pc,
