@@ -58,27 +58,35 @@ RECORDED = {
 
 _GROWTH = {"runtime·morestack_noctxt": "runtime.morestack_noctxt.abi0", "runtime·morestack": "runtime.morestack.abi0",
            "runtime·newstack": "runtime.newstack.abi0"}
-_F_CALLER = ("f 的调用者的 PC（存进 m.morebuf.pc）：录制里 f 是递归的 main.grow，调用者也是它；"
-             "本书的 f 和调用者是替身，代码在别处")
-_F_PC = "f 的 PC（存进 g.sched.pc，newstack 之后从这里重新执行序言）：录制里是 main.grow 的，本书是替身 f 的"
-
-
-def _growth(f: str) -> Recorded:
-    """morestack:noctxt/regargs against morestack.normal (a deep recursion of main.grow), up to
+def _growth(f: str, real: str) -> Recorded:
+    """morestack:noctxt/regargs/closure against a recorded deep recursion of `real`, up to
     newstack's entry, where the book's run stops."""
+    caller = (f"f 的调用者的 PC（存进 m.morebuf.pc）：录制里 f 是递归的 {real}，调用者也是它；"
+              "本书的 f 和调用者是替身，代码在别处")
+    pc = f"f 的 PC（存进 g.sched.pc，newstack 之后从这里重新执行序言）：录制里是 {real} 的，本书是替身 f 的"
     return Recorded(_GROWTH, _names(_GROWTH, f=f), {
-        "runtime.morestack.abi0+0x3e": _F_CALLER, "runtime.morestack.abi0+0x43": _F_CALLER,
-        "runtime.morestack.abi0+0x5d": _F_PC, "runtime.morestack.abi0+0x61": _F_PC}, {},
+        "runtime.morestack.abi0+0x3e": caller, "runtime.morestack.abi0+0x43": caller,
+        "runtime.morestack.abi0+0x5d": pc, "runtime.morestack.abi0+0x61": pc}, {},
         {"g": "entry"}, prefix=True)
 
 
-RECORDED_GROWTH = {("morestack", "noctxt"): _growth("main·worker"), ("morestack", "regargs"): _growth("main·regworker")}
+# preset -> (how it is held, the recording): main.grow recursing, or a recursive closure
+RECORDED_GROWTH = {
+    "noctxt": (_growth("main·worker", "main.grow"), "morestack.normal"),
+    "regargs": (_growth("main·regworker", "main.grow"), "morestack.normal"),
+    "closure": (_growth("main·closure", "闭包 main.anchorGrowClosure.func1"), "morestack.closure"),
+}
+
+
+def growth_held(preset: str) -> Held:
+    r, recording = RECORDED_GROWTH[preset]
+    return heldref.held("morestack", preset, r, recording)
 
 
 def growth_table(preset: str):
-    """morestack:preset against the recorded deep recursion (chapter 7)."""
-    return heldref.reference_table("morestack", preset, RECORDED_GROWTH[("morestack", preset)],
-                                   recording="morestack.normal")
+    """morestack:preset against its recorded deep recursion (chapter 7)."""
+    r, recording = RECORDED_GROWTH[preset]
+    return heldref.reference_table("morestack", preset, r, recording=recording)
 
 
 def held(routine: str, preset: str = "normal") -> Held:

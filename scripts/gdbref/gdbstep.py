@@ -560,9 +560,14 @@ def main() -> None:
             rec.record(stop, why="gobuf.pc (after CALL deferproc) reached; TESTL AX, AX and the branch ran")
         else:
             rec.record(stop_at(target), why="gobuf.pc reached: the frame's CALL runtime.deferreturn")
-    elif name in ("morestack.normal", "morestack.preempt"):
+    elif name in ("morestack.normal", "morestack.preempt", "morestack.closure"):
         preempt = name == "morestack.preempt"
-        if preempt:
+        if name == "morestack.closure":
+            g, m, g0 = start_on_anchor("main.anchorGrowClosure")
+            rec.run_until(S("runtime.morestack"),
+                          lambda: rec.tls_g() == g and word(g + 16) != STACK_PREEMPT
+                          and rec.syms.func_start(must_word(reg("rsp"))) == S("main.anchorGrowClosure.func1"))
+        elif preempt:
             def pred():
                 t = rec.g_of_thread()
                 return (bool(t) and t[0] != t[2] and word(t[0] + 16) == STACK_PREEMPT

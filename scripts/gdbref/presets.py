@@ -50,6 +50,9 @@ PRESETS: tuple[Preset, ...] = (
        "recovery -> gogo for an open-coded defer: up to the frame's CALL runtime.deferreturn"),
     _p("morestack", "normal", "prog", "grow",
        "a deep recursion: morestack_noctxt -> morestack -> newstack (skipped) -> gogo -> prologue again"),
+    _p("morestack", "closure", "prog", "grow_closure",
+       "a recursive closure: its prologue calls morestack directly (DX kept) -> newstack (skipped) -> gogo -> "
+       "prologue again"),
     _p("morestack", "preempt", "prog", "preempt",
        "stackguard0 = stackPreempt: morestack -> newstack -> gopreempt_m (skipped) -> gogo -> prologue again"),
     _p("goexit", "normal", "prog", "newg",

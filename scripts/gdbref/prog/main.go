@@ -38,6 +38,23 @@ func grow(n int) int {
 //go:noinline
 func anchorGrow() int { return grow(64) }
 
+// anchorGrowClosure's func1 is a recursive closure: its prologue calls morestack directly (a
+// closure's context in DX must survive), not morestack_noctxt.
+//
+//go:noinline
+func anchorGrowClosure() int {
+	var grow func(n int) int
+	grow = func(n int) int {
+		var buf [1024]byte
+		buf[n%len(buf)] = byte(n)
+		if n == 0 {
+			return int(buf[0])
+		}
+		return grow(n-1) + int(buf[n%len(buf)])
+	}
+	return grow(64)
+}
+
 var workerRuns atomic.Int64
 
 // worker is the new goroutine's function (started by `go worker()`, no wrapper closure):
@@ -139,6 +156,10 @@ func main() {
 	case "grow":
 		for i := 0; i < 1000; i++ {
 			sink += anchorGrow()
+		}
+	case "grow_closure":
+		for i := 0; i < 1000; i++ {
+			sink += anchorGrowClosure()
 		}
 	case "newg":
 		for i := int64(1); i < 1000; i++ {
