@@ -63,7 +63,7 @@ def test_stack_growth_matches_the_recorded_recursion_up_to_newstack(preset, step
     morestack.closure (a recursive closure, whose prologue calls morestack directly): the recordings'
     first paired instructions, up to newstack's wrapper. Only the stand-in f's two PCs differ (saved in
     m.morebuf.pc and g.sched.pc); g.sched.ctxt gets the entry DX (the closure's context) in both."""
-    h = realrun.growth_held(preset)
+    h = realrun.held("morestack", preset)
     assert (h.steps, h.same) == (steps, steps - 4) and not h.skipped
     assert [sym for _, sym, _, _ in h.differ] == [f"runtime.morestack.abi0+{o:#x}" for o in (0x3e, 0x43, 0x5d, 0x61)]
-    assert "只对照开头这一段" in realrun.growth_table(preset).data
+    assert "只对照开头这一段" in realrun.reference_table("morestack", preset).data

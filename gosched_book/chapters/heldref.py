@@ -37,6 +37,7 @@ class Recorded:
     # compared instruction) or "gobuf" (that g's sched.sp at the start).
     anchors: dict = field(default_factory=dict)
     prefix: bool = False  # the book's run stops earlier (at a stand-in): it pairs with the recording's start
+    recording: str = ""  # the reference's name when it is not "routine.preset"
 
 
 @dataclass(frozen=True)
@@ -48,13 +49,15 @@ class Held:
     kernel: bool  # whether a kernel entry (signal delivery) is among the pairs
 
 
-def held(routine: str, preset: str, r: Recorded, recording: str = "") -> Held:
-    """routine:preset against reference/routine.preset.json (or the named recording), every
-    difference with its reason."""
-    rec = load(recording or f"{routine}.{preset}")
-    t = api.run(routine, preset)
+def held(routine: str, preset: str, r: Recorded) -> Held:
+    """routine:preset against its recording, every difference with its reason."""
+    return _held(api.run(routine, preset), load(r.recording or f"{routine}.{preset}"), r)
+
+
+def _held(t, rec, r: Recorded) -> Held:
     out, same, kernel = [], 0, False
-    for p in compare(t, rec, r.routines, r.symbols, anchored(t, rec, r), r.prefix):
+    pairs = compare(t, rec, r.routines, r.symbols, anchored(t, rec, r), r.prefix)
+    for p in pairs:
         kernel = kernel or p.entry.kind == "kernel"
         if not p.problems:
             same += 1
@@ -62,7 +65,7 @@ def held(routine: str, preset: str, r: Recorded, recording: str = "") -> Held:
             out += [(p.k, "内核：rt_sigframe", f, r.reasons[f]) for f in sorted(p.frame_fields())]
         else:
             out.append((p.k, p.entry.sym, "；".join(pretty(x) for x in p.problems), r.reasons[p.entry.sym]))
-    end = pair_steps(t, rec, r.routines, r.prefix)[-1][1].index if r.prefix else len(rec.entries)
+    end = pairs[-1].entry.index if r.prefix else len(rec.entries)  # a prefix: what the book's run reaches
     skipped = tuple(r.skipped[skip_key(e.sym)] for e in rec.entries[:end] if e.kind == "skipped")
     return Held(same + len({k for k, *_ in out}), same, tuple(out), skipped, kernel)
 
@@ -124,17 +127,17 @@ def pretty(problem: str) -> str:
     return re.sub(r"([^\s：]+) vs (\S+)$", r"本书 \1，真实 \2", text)
 
 
-def reference_table(routine: str, preset: str, r: Recorded, recording: str = ""):
+def reference_table(routine: str, preset: str, r: Recorded):
     """The comparison as a chapter shows it."""
     from .book import _html, _table
 
-    h = held(routine, preset, r, recording)
-    rec_name = recording or f"{routine}.{preset}"
+    t, rec = api.run(routine, preset), load(r.recording or f"{routine}.{preset}")
+    h = _held(t, rec, r)
     head = (f"<p>与真实运行时（Go 1.19.8，gdb 单步录制）逐步对照：本书运行真实指令"
             f"{'（和内核投递）' if h.kernel else ''}的 {h.steps} 步里，{h.same} 步完全一致"
             "（偏移、字节、SP、TLS g、改写的寄存器和内存字）。"
             + ("录制的运行比本书的长，只对照开头这一段。" if r.prefix else "")
-            + (f"两边的栈深不同（{escape(depths(api.run(routine, preset), load(rec_name), r))}），"
+            + (f"两边的栈深不同（{escape(depths(t, rec, r))}），"
                "所以这些栈上的地址按离这个位置的距离比较。" if r.anchors else "")
             + "录制里在断点下整段跑过、本书用替身代替的代码："
             + ("无。</p>" if not h.skipped else

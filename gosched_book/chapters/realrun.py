@@ -1,5 +1,6 @@
-"""The document's three routines held against the real runtime (chapters 2-4): mcall, systemstack
-(with gosave_systemstack_switch) and gogo, each preset beside its gdb recording.
+"""The document's three routines held against the real runtime (chapters 2-4: mcall, systemstack
+with gosave_systemstack_switch, gogo) and stack growth (chapter 7: morestack up to newstack), each
+preset beside its gdb recording.
 
 The book's worlds for these chapters start 0x80 below a stack's top, where the recorded programs
 were deeper; their stacks are compared by distance from the entry SP (or from the gobuf gogo
@@ -58,7 +59,9 @@ RECORDED = {
 
 _GROWTH = {"runtime·morestack_noctxt": "runtime.morestack_noctxt.abi0", "runtime·morestack": "runtime.morestack.abi0",
            "runtime·newstack": "runtime.newstack.abi0"}
-def _growth(f: str, real: str) -> Recorded:
+
+
+def _growth(f: str, real: str, recording: str) -> Recorded:
     """morestack:noctxt/regargs/closure against a recorded deep recursion of `real`, up to
     newstack's entry, where the book's run stops."""
     caller = (f"f 的调用者的 PC（存进 m.morebuf.pc）：录制里 f 是递归的 {real}，调用者也是它；"
@@ -67,26 +70,13 @@ def _growth(f: str, real: str) -> Recorded:
     return Recorded(_GROWTH, _names(_GROWTH, f=f), {
         "runtime.morestack.abi0+0x3e": caller, "runtime.morestack.abi0+0x43": caller,
         "runtime.morestack.abi0+0x5d": pc, "runtime.morestack.abi0+0x61": pc}, {},
-        {"g": "entry"}, prefix=True)
+        {"g": "entry"}, prefix=True, recording=recording)
 
 
-# preset -> (how it is held, the recording): main.grow recursing, or a recursive closure
-RECORDED_GROWTH = {
-    "noctxt": (_growth("main·worker", "main.grow"), "morestack.normal"),
-    "regargs": (_growth("main·regworker", "main.grow"), "morestack.normal"),
-    "closure": (_growth("main·closure", "闭包 main.anchorGrowClosure.func1"), "morestack.closure"),
-}
-
-
-def growth_held(preset: str) -> Held:
-    r, recording = RECORDED_GROWTH[preset]
-    return heldref.held("morestack", preset, r, recording)
-
-
-def growth_table(preset: str):
-    """morestack:preset against its recorded deep recursion (chapter 7)."""
-    r, recording = RECORDED_GROWTH[preset]
-    return heldref.reference_table("morestack", preset, r, recording=recording)
+# Stack growth (chapter 7): main.grow recursing, or a recursive closure.
+RECORDED[("morestack", "noctxt")] = _growth("main·worker", "main.grow", "morestack.normal")
+RECORDED[("morestack", "regargs")] = _growth("main·regworker", "main.grow", "morestack.normal")
+RECORDED[("morestack", "closure")] = _growth("main·closure", "闭包 main.anchorGrowClosure.func1", "morestack.closure")
 
 
 def held(routine: str, preset: str = "normal") -> Held:

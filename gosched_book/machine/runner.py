@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ctypes
+import functools
 import struct
 from itertools import compress
 from operator import ne
@@ -57,11 +58,12 @@ class _RegReader:
 
     def _native(self, uc: Uc):
         """() -> REGS' values then RFLAGS, or None if this binding's internals are not unicorn 2.x's."""
+        fn = _batch_read()
         try:
-            from unicorn.unicorn_py3.unicorn import uclib
-            fn = ctypes.CDLL(uclib._name).uc_reg_read_batch  # no argtypes: nothing converted
             handle = ctypes.c_void_p(uc._uch.value)
-        except (ImportError, AttributeError, OSError, TypeError):
+        except (AttributeError, TypeError):
+            return None
+        if fn is None:
             return None
         args, unpack, vals = (handle, self.ids, self.ptrs, self.n), struct.Struct(f"<{len(self.all)}Q").unpack_from, self.vals
 
@@ -74,9 +76,16 @@ class _RegReader:
     def slow(self) -> tuple[int, ...]:
         return tuple(v & MASK for v in self.uc.reg_read_batch(self.all))
 
-    def __call__(self) -> tuple[int, ...]:
-        """REGS' values, then RFLAGS."""
-        return (self.call or self.slow)()
+
+@functools.cache
+def _batch_read():
+    """The library's uc_reg_read_batch with no ctypes prototype (looked up once), or None if this
+    binding's internals are not unicorn 2.x's."""
+    try:
+        from unicorn.unicorn_py3.unicorn import uclib
+        return ctypes.CDLL(uclib._name).uc_reg_read_batch  # no argtypes: nothing converted
+    except (ImportError, AttributeError, OSError):
+        return None
 
 
 @dataclass
