@@ -358,6 +358,9 @@ def test_what_if_controls_change_the_run_restore_and_link(site, browser, tmp_pat
     assert "rsp=stale" in url and url.endswith(":3")
     again, errors2 = open_page(browser, url)
     st2 = again.locator(f"#{sid}")
+    # The link names a what-if run: its runs script loads first (status "正在载入…"), then the step.
+    again.wait_for_function("id => !document.getElementById(id).querySelector('.gsb-status')"
+                            ".textContent.startsWith('正在载入')", arg=sid, timeout=30000)
     assert snapshot(st2) | {"regs": _regs(st2)} == state
     assert st2.locator("select[data-ctl=rsp]").evaluate("s => s.options[s.selectedIndex].text") == "stale"
     assert errors == [] and errors2 == []
